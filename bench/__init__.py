@@ -1,0 +1,1 @@
+"""Hamkari's benchmarks: `make bench` runs them side by side against one PostgreSQL."""

@@ -1,0 +1,31 @@
+"""Connections to PostgreSQL: the server's pool, which acts as the application role,
+and the owner connections that migrations and administration use."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from server.config import Settings
+
+
+async def create_pool(
+    dsn: str, settings: Settings, *, min_size: int | None = None, max_size: int | None = None
+) -> asyncpg.Pool:
+    """A pool whose every connection acts as the application role.
+
+    The role is a startup parameter, so it is the session default that asyncpg's
+    RESET ALL on release returns to: the server can never write as the owner.
+    """
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=settings.pool_min_size if min_size is None else min_size,
+        max_size=settings.pool_max_size if max_size is None else max_size,
+        server_settings={"role": settings.app_role, "application_name": "hamkari"},
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect_owner(dsn: str) -> asyncpg.Connection:
+    """A single connection as the database owner, for migrations and administration."""
+    return await asyncpg.connect(dsn, server_settings={"application_name": "hamkari-admin"})

@@ -1,0 +1,37 @@
+"""The event store: a gap-free, append-only log in PostgreSQL with group commit."""
+
+from server.eventstore.appender import Appender
+from server.eventstore.errors import (
+    EventIdReused,
+    EventStoreError,
+    StoreClosed,
+    StoreUnavailable,
+    VersionConflict,
+)
+from server.eventstore.records import (
+    Metadata,
+    NewEvent,
+    Recorded,
+    StoredEvent,
+    canonical_json,
+    leaf_hash,
+)
+from server.eventstore.store import EventStore
+from server.eventstore.subscription import LogFollower
+
+__all__ = [
+    "Appender",
+    "EventIdReused",
+    "EventStore",
+    "EventStoreError",
+    "LogFollower",
+    "Metadata",
+    "NewEvent",
+    "Recorded",
+    "StoreClosed",
+    "StoreUnavailable",
+    "StoredEvent",
+    "VersionConflict",
+    "canonical_json",
+    "leaf_hash",
+]

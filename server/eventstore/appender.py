@@ -1,0 +1,313 @@
+"""The one writer of the log in this process: group commit under a transaction-scoped
+advisory lock, so positions are gap-free and in commit order across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from server.eventstore.errors import (
+    EventIdReused,
+    StoreClosed,
+    StoreUnavailable,
+    VersionConflict,
+)
+from server.eventstore.records import (
+    Entry,
+    NewEvent,
+    Recorded,
+    StoredEvent,
+    encode_entry,
+    leaf_hash,
+)
+from server.eventstore.rows import STORED_COLUMNS, stored_event
+
+log = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock key held by every appending transaction ("HMKR" "LOG ")
+LOG_LOCK = 0x484D4B52_4C4F4720
+NOTIFY_CHANNEL = "hamkari_log"
+
+# errors that mean "the database is not there right now": the client may retry
+UNAVAILABLE = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+)
+
+
+@dataclass(eq=False)
+class _Request:
+    events: Sequence[NewEvent]
+    future: asyncio.Future[list[Recorded]]
+
+
+@dataclass
+class _Plan:
+    """What one group commit will write, built in memory under the lock."""
+
+    head: int
+    recorded_at: datetime
+    versions: dict[str, int]
+    existing: dict[UUID, StoredEvent]
+    rows: list[tuple[object, ...]] = field(default_factory=list)
+    planned: dict[UUID, tuple[NewEvent, Recorded]] = field(default_factory=dict)
+    outcomes: list[tuple[_Request, list[Recorded] | BaseException]] = field(default_factory=list)
+
+
+class Appender:
+    """Queues append requests and commits them in groups, one transaction at a time.
+
+    A request is atomic (all its events, or none); one bad request fails alone.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, *, max_batch: int = 5000) -> None:
+        self._pool = pool
+        self._max_batch = max_batch
+        self._queue: deque[_Request] = deque()
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        # figures for /metrics and the bench
+        self.groups_committed = 0
+        self.events_committed = 0
+
+    @property
+    def queue_depth(self) -> int:
+        return len(self._queue)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="hamkari-appender")
+
+    async def close(self) -> None:
+        """Stop accepting, commit what is queued, then stop."""
+        self._closing = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def append(self, events: Sequence[NewEvent]) -> list[Recorded]:
+        if self._closing:
+            raise StoreClosed("the event store is shutting down")
+        if not events:
+            return []
+        if self._task is None:
+            self.start()
+        future: asyncio.Future[list[Recorded]] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Request(events, future))
+        self._wakeup.set()
+        # shield: a caller that gives up does not withdraw an event already queued
+        return await asyncio.shield(future)
+
+    # -- the loop -----------------------------------------------------------------
+    async def _run(self) -> None:
+        while True:
+            if not self._queue:
+                if self._closing:
+                    return
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                continue
+            group = self._take_group()
+            try:
+                await self._commit(group)
+            except Exception as exc:  # never let the writer die
+                log.exception("append group failed")
+                _fail_all(group, exc)
+
+    def _take_group(self) -> list[_Request]:
+        group = [self._queue.popleft()]
+        size = len(group[0].events)
+        while self._queue and size + len(self._queue[0].events) <= self._max_batch:
+            request = self._queue.popleft()
+            size += len(request.events)
+            group.append(request)
+        return group
+
+    async def _commit(self, group: list[_Request]) -> None:
+        try:
+            plan = await self._write(group)
+        except UNAVAILABLE as exc:
+            _fail_all(group, StoreUnavailable(f"database unavailable: {exc}"))
+            return
+        except asyncpg.PostgresError as exc:
+            if len(group) == 1:
+                _fail_all(group, exc)
+                return
+            # Something none of our checks foresaw (a writer that bypassed the lock?):
+            # commit each request alone so that one bad item fails only itself.
+            log.warning("group of %d failed (%s); committing one by one", len(group), exc)
+            for request in group:
+                await self._commit([request])
+            return
+        self.groups_committed += 1
+        self.events_committed += len(plan.rows)
+        for request, outcome in plan.outcomes:
+            if request.future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                request.future.set_exception(outcome)
+            else:
+                request.future.set_result(outcome)
+
+    async def _write(self, group: list[_Request]) -> _Plan:
+        ids = list({event.id for request in group for event in request.events})
+        streams = list({event.stream for request in group for event in request.events})
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", LOG_LOCK)
+            head = await conn.fetchval("SELECT last_position FROM log_head")
+            existing = {
+                row["event_id"]: stored_event(row)
+                for row in await conn.fetch(
+                    f"SELECT {STORED_COLUMNS} FROM events WHERE event_id = any($1::uuid[])",
+                    ids,
+                )
+            }
+            versions = {
+                row["stream"]: row["version"]
+                for row in await conn.fetch(
+                    """
+                    SELECT s.stream,
+                           coalesce((SELECT max(e.version) FROM events e
+                                     WHERE e.stream = s.stream), 0) AS version
+                    FROM unnest($1::text[]) AS s(stream)
+                    """,
+                    streams,
+                )
+            }
+            plan = _Plan(
+                head=head, recorded_at=datetime.now(UTC), versions=versions, existing=existing
+            )
+            for request in group:
+                _plan_request(plan, request)
+            if plan.rows:
+                await conn.execute(
+                    """
+                    INSERT INTO events (position, event_id, stream, version, type,
+                                        schema_version, recorded_at, entry, leaf_hash)
+                    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::int[],
+                                         $5::text[], $6::smallint[], $7::timestamptz[],
+                                         $8::bytea[], $9::bytea[])
+                    """,
+                    *zip(*plan.rows, strict=True),
+                )
+                # the head moves and listeners are told in the same transaction
+                await conn.execute(
+                    """
+                    WITH head AS (UPDATE log_head SET last_position = $1 RETURNING last_position)
+                    SELECT pg_notify($2, last_position::text) FROM head
+                    """,
+                    plan.head,
+                    NOTIFY_CHANNEL,
+                )
+        return plan
+
+
+def _plan_request(plan: _Plan, request: _Request) -> None:
+    """Check one request against the log and what the group planned before it.
+
+    On success its rows join the plan; on failure the plan is left as it was."""
+    versions: dict[str, int] = {}
+    planned: dict[UUID, tuple[NewEvent, Recorded]] = {}
+    rows: list[tuple[object, ...]] = []
+    receipts: list[Recorded] = []
+    position = plan.head
+    try:
+        for event in request.events:
+            replay = _replayed(plan, planned, event)
+            if replay is not None:
+                receipts.append(replay)
+                continue
+            current = versions.get(event.stream, plan.versions.get(event.stream, 0))
+            if event.expected_version is not None and event.expected_version != current:
+                raise VersionConflict(event.stream, event.expected_version, current)
+            version = current + 1
+            position += 1
+            entry = encode_entry(
+                Entry(
+                    position=position,
+                    id=event.id,
+                    type=event.type,
+                    stream=event.stream,
+                    version=version,
+                    schema_version=event.schema_version,
+                    recorded_at=plan.recorded_at,
+                    metadata=event.metadata,
+                    data=msgspec.Raw(event.data),
+                )
+            )
+            digest = leaf_hash(entry)
+            versions[event.stream] = version
+            rows.append(
+                (
+                    position,
+                    event.id,
+                    event.stream,
+                    version,
+                    event.type,
+                    event.schema_version,
+                    plan.recorded_at,
+                    entry,
+                    digest,
+                )
+            )
+            receipt = Recorded(
+                id=event.id,
+                type=event.type,
+                stream=event.stream,
+                version=version,
+                position=position,
+                recorded_at=plan.recorded_at,
+                hash=digest,
+            )
+            planned[event.id] = (event, receipt)
+            receipts.append(receipt)
+    except (VersionConflict, EventIdReused) as exc:
+        plan.outcomes.append((request, exc))
+        return
+    plan.head = position
+    plan.versions.update(versions)
+    plan.planned.update(planned)
+    plan.rows.extend(rows)
+    plan.outcomes.append((request, receipts))
+
+
+def _replayed(
+    plan: _Plan, planned: dict[UUID, tuple[NewEvent, Recorded]], event: NewEvent
+) -> Recorded | None:
+    """The original receipt when this event's id is already taken by the same content."""
+    earlier = planned.get(event.id) or plan.planned.get(event.id)
+    if earlier is not None:
+        original, receipt = earlier
+        if _same_content(original.type, original.stream, original.data, event):
+            return msgspec.structs.replace(receipt, replayed=True)
+        raise EventIdReused(event.id, None)
+    stored = plan.existing.get(event.id)
+    if stored is None:
+        return None
+    if _same_content(stored.type, stored.stream, stored.data, event):
+        return stored.receipt(replayed=True)
+    raise EventIdReused(event.id, stored.position)
+
+
+def _same_content(type_: str, stream: str, data: bytes, event: NewEvent) -> bool:
+    return type_ == event.type and stream == event.stream and data == event.data
+
+
+def _fail_all(group: Sequence[_Request], exc: BaseException) -> None:
+    for request in group:
+        if not request.future.done():
+            request.future.set_exception(exc)

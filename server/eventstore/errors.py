@@ -1,0 +1,39 @@
+"""Errors the event store raises; the API maps each to one problem type.
+
+Each names what went wrong in the users' words."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+
+class EventStoreError(Exception):
+    """Base of the store's errors."""
+
+
+class VersionConflict(EventStoreError):
+    """The stream was not at the version the writer expected."""
+
+    def __init__(self, stream: str, expected: int, current: int) -> None:
+        super().__init__(f"stream {stream!r} is at version {current}, not the expected {expected}")
+        self.stream = stream
+        self.expected = expected
+        self.current = current
+
+
+class EventIdReused(EventStoreError):
+    """An event id already in the log (or earlier in the batch) came with other content."""
+
+    def __init__(self, event_id: UUID, position: int | None) -> None:
+        where = f"at position {position}" if position else "earlier in the same batch"
+        super().__init__(f"event id {event_id} was already used {where} for different content")
+        self.event_id = event_id
+        self.position = position
+
+
+class StoreUnavailable(EventStoreError):
+    """The database could not be reached or failed mid-commit; retrying with ids is safe."""
+
+
+class StoreClosed(EventStoreError):
+    """The store is shutting down and accepts no more appends."""

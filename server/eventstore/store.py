@@ -1,0 +1,77 @@
+"""The event store: append through this process's appender, read streams and the log.
+
+Knows nothing of HTTP; the API and services call it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from server.eventstore.appender import Appender
+from server.eventstore.records import NewEvent, Recorded, StoredEvent
+from server.eventstore.rows import STORED_COLUMNS, stored_event
+
+
+class EventStore:
+    def __init__(self, pool: asyncpg.Pool, appender: Appender) -> None:
+        self.pool = pool
+        self.appender = appender
+
+    async def append(self, events: Sequence[NewEvent]) -> list[Recorded]:
+        """Append atomically; receipts in order. Raises VersionConflict, EventIdReused,
+        StoreUnavailable; a replayed id yields its original receipt (replayed=True)."""
+        return await self.appender.append(events)
+
+    async def head(self) -> int:
+        """The last position in the log (0 when empty)."""
+        value = await self.pool.fetchval("SELECT last_position FROM log_head")
+        return int(value)
+
+    async def read_stream(
+        self,
+        stream: str,
+        *,
+        after_version: int = 0,
+        to_position: int | None = None,
+        as_of: datetime | None = None,
+    ) -> list[StoredEvent]:
+        """A stream's events in version order, optionally as the log stood at a point."""
+        rows = await self.pool.fetch(
+            f"""
+            SELECT {STORED_COLUMNS} FROM events
+            WHERE stream = $1 AND version > $2
+              AND ($3::bigint IS NULL OR position <= $3)
+              AND ($4::timestamptz IS NULL OR recorded_at <= $4)
+            ORDER BY version
+            """,
+            stream,
+            after_version,
+            to_position,
+            as_of,
+        )
+        return [stored_event(row) for row in rows]
+
+    async def stream_version(self, stream: str) -> int:
+        value = await self.pool.fetchval(
+            "SELECT coalesce(max(version), 0) FROM events WHERE stream = $1", stream
+        )
+        return int(value)
+
+    async def read_log(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """The global log in position order, after `after`, at most `limit` events."""
+        rows = await self.pool.fetch(
+            f"SELECT {STORED_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+            after,
+            limit,
+        )
+        return [stored_event(row) for row in rows]
+
+    async def get(self, event_ids: Sequence[object]) -> list[StoredEvent]:
+        rows = await self.pool.fetch(
+            f"SELECT {STORED_COLUMNS} FROM events WHERE event_id = any($1::uuid[]) "
+            "ORDER BY position",
+            list(event_ids),
+        )
+        return [stored_event(row) for row in rows]

@@ -1,0 +1,94 @@
+"""Fixtures: one real PostgreSQL per test session (embedded, or TEST_DATABASE_URL),
+a migrated template, and a fresh database cloned from it for each test that asks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from server.config import Settings
+from server.database.embedded import EmbeddedPostgres
+from server.database.migrate import migrate
+from server.database.pool import create_pool
+from server.database.runtime import with_database
+from server.eventstore import Appender, EventStore
+
+TEMPLATE = f"hamkari_template_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn() -> Iterator[str]:
+    """A superuser DSN. No database, no tests: a server that cannot start fails the run."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    root = Path(tempfile.mkdtemp(prefix="hamkari-test-"))
+    server = EmbeddedPostgres(root / "pgdata")
+    dsn = server.start()
+    try:
+        yield dsn
+    finally:
+        server.destroy()
+        root.rmdir()
+
+
+@pytest.fixture(scope="session")
+async def template_database(pg_admin_dsn: str) -> AsyncIterator[str]:
+    admin = await asyncpg.connect(pg_admin_dsn)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}"')
+        await admin.execute(f'CREATE DATABASE "{TEMPLATE}"')
+        conn = await asyncpg.connect(with_database(pg_admin_dsn, TEMPLATE))
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        yield TEMPLATE
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+async def database_url(pg_admin_dsn: str, template_database: str) -> AsyncIterator[str]:
+    """The owner DSN of a fresh, migrated database for this test alone."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(pg_admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+        yield with_database(pg_admin_dsn, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=str(tmp_path / "var"))
+
+
+@pytest.fixture
+async def pool(database_url: str, settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, settings, min_size=1, max_size=20)
+    try:
+        yield pool
+    finally:
+        await asyncio.wait_for(pool.close(), 10)
+
+
+@pytest.fixture
+async def store(pool: asyncpg.Pool) -> AsyncIterator[EventStore]:
+    appender = Appender(pool)
+    appender.start()
+    try:
+        yield EventStore(pool, appender)
+    finally:
+        await appender.close()

@@ -1,0 +1,69 @@
+"""Black-box: `hamkari migrate` and `hamkari serve` against a real database, as an operator runs them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def hamkari(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.fixture
+def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "HAMKARI_DATA_DIR": str(tmp_path)}
+
+
+def test_migrate_is_idempotent(cli_env: dict[str, str]) -> None:
+    # the database was cloned from a migrated template: nothing is pending
+    result = hamkari("migrate", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    assert "applied 0 migration(s)" in result.stdout
+
+
+@pytest.mark.slow
+def test_serve_answers_health_and_ready(cli_env: dict[str, str]) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+        cwd=ROOT, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "server did not come up"
+                time.sleep(0.2)
+        assert ready.status_code == 200
+        assert ready.json()["status"] == "ready"
+        assert httpx.get(f"http://127.0.0.1:{port}/health").json() == {"status": "ok"}
+        missing = httpx.get(f"http://127.0.0.1:{port}/nowhere")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith("application/problem+json")
+        assert missing.json()["status"] == 404
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
