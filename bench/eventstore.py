@@ -105,15 +105,19 @@ async def hamkari_append(dsn: str, callers: int, batch: int, total: int) -> Figu
     pool = await create_pool(dsn, settings_for(dsn), min_size=2, max_size=4)
     appender = Appender(pool)
     store = EventStore(pool, appender)
+    rounds = total // (callers * batch)
+    # events are made before the clock starts: the bench times the store, not uuid4()
+    prepared = [
+        [[event(f"s-{n}") for _ in range(batch)] for _ in range(rounds)] for n in range(callers)
+    ]
     try:
 
-        async def append(n: int, _i: int) -> int:
-            events = [event(f"s-{n}") for _ in range(batch)]
-            await store.append(events)
+        async def append(n: int, i: int) -> int:
+            await store.append(prepared[n][i])
             return batch
 
         label = f"Hamkari append, {callers} caller(s), {batch} event(s) each"
-        figure = await timed_callers(label, callers, total // (callers * batch), append)
+        figure = await timed_callers(label, callers, rounds, append)
         figure.name += f" [{appender.events_committed / appender.groups_committed:.0f}/commit]"
         return figure
     finally:
@@ -128,7 +132,7 @@ async def run(cluster: Cluster, scale: float = 1.0) -> list[str]:
     one = await hamkari_append(await cluster.fresh_database(), 1, 1, n(3_000))
     sixteen = await hamkari_append(await cluster.fresh_database(), 16, 1, n(16_000))
     sixty_four = await hamkari_append(await cluster.fresh_database(), 64, 1, n(40_000))
-    batches = await hamkari_append(await cluster.fresh_database(), 4, 100, n(200_000))
+    batches = await hamkari_append(await cluster.fresh_database(), 16, 100, n(200_000))
     figures = [raw, peer, one, sixteen, sixty_four, batches]
     p99 = sixty_four.percentile(0.99) * 1000
     lines = ["Event store: appends (fsync on)"] + [f.line() for f in figures]

@@ -82,6 +82,8 @@ class Cluster:
         conn = await asyncpg.connect(dsn)
         try:
             await migrate(conn)
+            # start each figure from a clean slate: no dirty buffers from the last one
+            await conn.execute("CHECKPOINT")
         finally:
             await conn.close()
         return dsn

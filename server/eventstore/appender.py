@@ -47,6 +47,12 @@ UNAVAILABLE = (
 )
 
 
+EVENT_COLUMNS = (
+    "position", "event_id", "stream", "version", "type",
+    "schema_version", "recorded_at", "entry", "leaf_hash",
+)
+
+
 @dataclass(eq=False)
 class _Request:
     events: Sequence[NewEvent]
@@ -194,15 +200,9 @@ class Appender:
             for request in group:
                 _plan_request(plan, request)
             if plan.rows:
-                await conn.execute(
-                    """
-                    INSERT INTO events (position, event_id, stream, version, type,
-                                        schema_version, recorded_at, entry, leaf_hash)
-                    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::int[],
-                                         $5::text[], $6::smallint[], $7::timestamptz[],
-                                         $8::bytea[], $9::bytea[])
-                    """,
-                    *zip(*plan.rows, strict=True),
+                # binary COPY: the cheapest way to hand PostgreSQL many rows at once
+                await conn.copy_records_to_table(
+                    "events", records=plan.rows, columns=EVENT_COLUMNS
                 )
                 # the head moves and listeners are told in the same transaction
                 await conn.execute(
