@@ -138,8 +138,10 @@ async def run(cluster: Cluster, scale: float = 1.0) -> list[str]:
     lines = ["Event store: appends (fsync on)"] + [f.line() for f in figures]
     lines += [
         "  ratios and targets:",
-        f"    64 callers / raw 16 connections  {sixty_four.rate / raw.rate:6.2f}x   (target >= 0.7x)",
-        f"    64 callers / library recorder    {sixty_four.rate / peer.rate:6.2f}x   (target >= 8x)",
+        f"    64 callers / raw 16 connections  {sixty_four.rate / raw.rate:6.2f}x"
+        "   (target >= 0.7x)",
+        f"    64 callers / library recorder    {sixty_four.rate / peer.rate:6.2f}x"
+        "   (target >= 8x)",
         f"    64 callers                       {sixty_four.rate:>8,.0f} ev/s (target >= 10,000)",
         f"    batches of 100                   {batches.rate:>8,.0f} ev/s (target >= 50,000)",
         f"    p99 append latency, 64 callers   {p99:8.2f} ms   (target < 20 ms)",

@@ -53,7 +53,8 @@ class Figure:
 def machine() -> str:
     cpus = os.cpu_count()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.node()} {platform.machine()} {cpus} cores {mem:.0f} GiB, {platform.python_version()}"
+    python = platform.python_version()
+    return f"{platform.node()} {platform.machine()} {cpus} cores {mem:.0f} GiB, Python {python}"
 
 
 class Cluster:

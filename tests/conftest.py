@@ -92,3 +92,9 @@ async def store(pool: asyncpg.Pool) -> AsyncIterator[EventStore]:
         yield EventStore(pool, appender)
     finally:
         await appender.close()
+
+
+@pytest.fixture
+def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment a `hamkari` command runs with against this test's database."""
+    return {**os.environ, "DATABASE_URL": database_url, "HAMKARI_DATA_DIR": str(tmp_path)}

@@ -1,8 +1,7 @@
-"""Black-box: `hamkari migrate` and `hamkari serve` against a real database, as an operator runs them."""
+"""Black-box: `hamkari migrate` and `hamkari serve` on a real database, as operators run them."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -24,13 +23,12 @@ def free_port() -> int:
 def hamkari(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "server.cli", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-
-
-@pytest.fixture
-def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "HAMKARI_DATA_DIR": str(tmp_path)}
 
 
 def test_migrate_is_idempotent(cli_env: dict[str, str]) -> None:
@@ -45,7 +43,11 @@ def test_serve_answers_health_and_ready(cli_env: dict[str, str]) -> None:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-        cwd=ROOT, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

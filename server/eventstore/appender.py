@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
@@ -48,8 +48,15 @@ UNAVAILABLE = (
 
 
 EVENT_COLUMNS = (
-    "position", "event_id", "stream", "version", "type",
-    "schema_version", "recorded_at", "entry", "leaf_hash",
+    "position",
+    "event_id",
+    "stream",
+    "version",
+    "type",
+    "schema_version",
+    "recorded_at",
+    "entry",
+    "leaf_hash",
 )
 
 
@@ -57,6 +64,8 @@ EVENT_COLUMNS = (
 class _Request:
     events: Sequence[NewEvent]
     future: asyncio.Future[list[Recorded]]
+    # streams the decision read but does not write: each must still be at this version
+    unchanged: Mapping[str, int]
 
 
 @dataclass
@@ -105,7 +114,9 @@ class Appender:
             await self._task
             self._task = None
 
-    async def append(self, events: Sequence[NewEvent]) -> list[Recorded]:
+    async def append(
+        self, events: Sequence[NewEvent], unchanged: Mapping[str, int] | None = None
+    ) -> list[Recorded]:
         if self._closing:
             raise StoreClosed("the event store is shutting down")
         if not events:
@@ -113,7 +124,7 @@ class Appender:
         if self._task is None:
             self.start()
         future: asyncio.Future[list[Recorded]] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Request(events, future))
+        self._queue.append(_Request(events, future, unchanged or {}))
         self._wakeup.set()
         # shield: a caller that gives up does not withdraw an event already queued
         return await asyncio.shield(future)
@@ -171,7 +182,10 @@ class Appender:
 
     async def _write(self, group: list[_Request]) -> _Plan:
         ids = list({event.id for request in group for event in request.events})
-        streams = list({event.stream for request in group for event in request.events})
+        streams = list(
+            {event.stream for request in group for event in request.events}
+            | {stream for request in group for stream in request.unchanged}
+        )
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", LOG_LOCK)
             head = await conn.fetchval("SELECT last_position FROM log_head")
@@ -201,9 +215,7 @@ class Appender:
                 _plan_request(plan, request)
             if plan.rows:
                 # binary COPY: the cheapest way to hand PostgreSQL many rows at once
-                await conn.copy_records_to_table(
-                    "events", records=plan.rows, columns=EVENT_COLUMNS
-                )
+                await conn.copy_records_to_table("events", records=plan.rows, columns=EVENT_COLUMNS)
                 # the head moves and listeners are told in the same transaction
                 await conn.execute(
                     """
@@ -226,6 +238,10 @@ def _plan_request(plan: _Plan, request: _Request) -> None:
     receipts: list[Recorded] = []
     position = plan.head
     try:
+        for stream, expected in request.unchanged.items():
+            current = plan.versions.get(stream, 0)
+            if current != expected:
+                raise VersionConflict(stream, expected, current)
         for event in request.events:
             replay = _replayed(plan, planned, event)
             if replay is not None:

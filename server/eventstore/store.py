@@ -4,7 +4,7 @@ Knows nothing of HTTP; the API and services call it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -19,10 +19,15 @@ class EventStore:
         self.pool = pool
         self.appender = appender
 
-    async def append(self, events: Sequence[NewEvent]) -> list[Recorded]:
+    async def append(
+        self, events: Sequence[NewEvent], *, unchanged: Mapping[str, int] | None = None
+    ) -> list[Recorded]:
         """Append atomically; receipts in order. Raises VersionConflict, EventIdReused,
-        StoreUnavailable; a replayed id yields its original receipt (replayed=True)."""
-        return await self.appender.append(events)
+        StoreUnavailable; a replayed id yields its original receipt (replayed=True).
+
+        `unchanged` names streams the decision read without writing (a partner's
+        status, a site's closure): if any moved on meanwhile, nothing is appended."""
+        return await self.appender.append(events, unchanged)
 
     async def head(self) -> int:
         """The last position in the log (0 when empty)."""

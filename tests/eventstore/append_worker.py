@@ -15,9 +15,7 @@ from server.database.pool import create_pool
 from server.eventstore import Appender, EventStore, Metadata, NewEvent, canonical_json
 
 
-async def run(
-    dsn: str, tag: str, batches: int, size: int, concurrency: int, wait: bool
-) -> None:
+async def run(dsn: str, tag: str, batches: int, size: int, concurrency: int, wait: bool) -> None:
     pool = await create_pool(dsn, Settings(), min_size=1, max_size=4)
     appender = Appender(pool)
     store = EventStore(pool, appender)
@@ -45,9 +43,7 @@ async def run(
                 for i in range(size)
             ]
             receipts = await store.append(events)
-            sys.stdout.write(
-                "".join(f"ack {batch_id} {r.position} {r.id}\n" for r in receipts)
-            )
+            sys.stdout.write("".join(f"ack {batch_id} {r.position} {r.id}\n" for r in receipts))
             sys.stdout.flush()
 
     await asyncio.gather(*(writer() for _ in range(concurrency)))
@@ -64,9 +60,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--wait", action="store_true", help="start on a line from stdin")
     args = parser.parse_args()
-    asyncio.run(
-        run(args.dsn, args.tag, args.batches, args.size, args.concurrency, args.wait)
-    )
+    asyncio.run(run(args.dsn, args.tag, args.batches, args.size, args.concurrency, args.wait))
 
 
 if __name__ == "__main__":

@@ -144,3 +144,15 @@ async def test_read_log_pages_in_position_order(store: EventStore) -> None:
         seen.extend(e.position for e in page)
         after = page[-1].position
     assert seen == list(range(1, 26))
+
+
+async def test_a_stream_read_but_not_written_must_be_unchanged(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    await store.append([new_event("partner-nrc")])
+    await store.append([new_event("delivery-1")], unchanged={"partner-nrc": 1})
+    await store.append([new_event("partner-nrc")])
+    with pytest.raises(VersionConflict) as caught:
+        await store.append([new_event("delivery-2")], unchanged={"partner-nrc": 1})
+    assert caught.value.current == 2
+    assert await count_events(pool) == 3

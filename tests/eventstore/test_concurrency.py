@@ -88,8 +88,16 @@ def spawn_writer(
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
-            sys.executable, "-m", "tests.eventstore.append_worker", dsn,
-            "--tag", tag, "--batches", str(batches), "--size", str(size),
+            sys.executable,
+            "-m",
+            "tests.eventstore.append_worker",
+            dsn,
+            "--tag",
+            tag,
+            "--batches",
+            str(batches),
+            "--size",
+            str(size),
             *(["--wait"] if wait else []),
         ],
         cwd=ROOT,

@@ -1,0 +1,1 @@
+"""Who is calling: bearer tokens, roles, and what each role may do."""
