@@ -106,6 +106,55 @@ class Frontier:
             size += 1
         return Frontier(size, tuple(stack)), completed
 
+    def extend_interior(
+        self, leaf_hashes: Sequence[bytes], *, level_stride: int = 1
+    ) -> tuple[Frontier, list[tuple[int, int, bytes]]]:
+        """extend() for the append path, about four times faster: only the completed
+        nodes whose level is a positive multiple of `level_stride` (a power of two), as
+        (level, index, hash) rows ready to store.
+
+        Leaves (level 0) are stored with their events, so they are never returned."""
+        if level_stride < 1 or level_stride & (level_stride - 1):
+            raise ValueError(f"level stride {level_stride} is not a power of two")
+        mask = level_stride - 1
+        stack = list(self.subtree_roots)
+        size = self.size
+        rows: list[tuple[int, int, bytes]] = []
+        emit = rows.append
+        pop = stack.pop
+        push = stack.append
+        for current in leaf_hashes:
+            if len(current) != HASH_SIZE:
+                raise ValueError(f"leaf hash {size} is {len(current)} bytes, not {HASH_SIZE}")
+            level, index = 0, size
+            while index & 1:
+                current = sha256(_NODE_PREFIX + pop() + current).digest()
+                level += 1
+                index >>= 1
+                if not level & mask:
+                    emit((level, index, current))
+            push(current)
+            size += 1
+        return Frontier(size, tuple(stack)), rows
+
+    def advance(self, leaf_hashes: Sequence[bytes]) -> Frontier:
+        """The frontier after appending the leaves, when no node needs keeping (a verifier
+        recomputing a root)."""
+        stack = list(self.subtree_roots)
+        size = self.size
+        pop = stack.pop
+        push = stack.append
+        for current in leaf_hashes:
+            if len(current) != HASH_SIZE:
+                raise ValueError(f"leaf hash {size} is {len(current)} bytes, not {HASH_SIZE}")
+            index = size
+            while index & 1:
+                current = sha256(_NODE_PREFIX + pop() + current).digest()
+                index >>= 1
+            push(current)
+            size += 1
+        return Frontier(size, tuple(stack))
+
     def root(self) -> bytes:
         """MTH of the `size` leaves (EMPTY_ROOT for none)."""
         if not self.subtree_roots:

@@ -9,11 +9,14 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
+from server.audit.merkle import Frontier
+from server.audit.tree_store import STORED_LEVEL_STRIDE, AuditTreeBehind, Reader
 from server.eventstore.errors import (
     EventIdReused,
     StoreClosed,
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 # pg_advisory_xact_lock key held by every appending transaction ("HMKR" "LOG ")
 LOG_LOCK = 0x484D4B52_4C4F4720
 NOTIFY_CHANNEL = "hamkari_log"
+# the leaf hash of every event when an (unaudited, bench-only) appender skips hashing
+UNHASHED = bytes(32)
 
 # errors that mean "the database is not there right now": the client may retry
 UNAVAILABLE = (
@@ -76,6 +81,7 @@ class _Plan:
     recorded_at: datetime
     versions: dict[str, int]
     existing: dict[UUID, StoredEvent]
+    hash_leaves: bool = True
     rows: list[tuple[object, ...]] = field(default_factory=list)
     planned: dict[UUID, tuple[NewEvent, Recorded]] = field(default_factory=dict)
     outcomes: list[tuple[_Request, list[Recorded] | BaseException]] = field(default_factory=list)
@@ -87,9 +93,12 @@ class Appender:
     A request is atomic (all its events, or none); one bad request fails alone.
     """
 
-    def __init__(self, pool: asyncpg.Pool, *, max_batch: int = 5000) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, max_batch: int = 5000, audited: bool = True) -> None:
         self._pool = pool
         self._max_batch = max_batch
+        # False only in the bench, to measure what leaf hashes and the audit tree cost:
+        # then the leaf hashes are zeros and the tree is not kept
+        self._audited = audited
         self._queue: deque[_Request] = deque()
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -188,7 +197,9 @@ class Appender:
         )
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", LOG_LOCK)
-            head = await conn.fetchval("SELECT last_position FROM log_head")
+            head_row = await conn.fetchrow("SELECT last_position, frontier FROM log_head")
+            assert head_row is not None
+            head, stored_frontier = head_row["last_position"], head_row["frontier"]
             existing = {
                 row["event_id"]: stored_event(row)
                 for row in await conn.fetch(
@@ -209,23 +220,62 @@ class Appender:
                 )
             }
             plan = _Plan(
-                head=head, recorded_at=datetime.now(UTC), versions=versions, existing=existing
+                head=head,
+                recorded_at=datetime.now(UTC),
+                versions=versions,
+                existing=existing,
+                hash_leaves=self._audited,
             )
             for request in group:
                 _plan_request(plan, request)
             if plan.rows:
                 # binary COPY: the cheapest way to hand PostgreSQL many rows at once
                 await conn.copy_records_to_table("events", records=plan.rows, columns=EVENT_COLUMNS)
-                # the head moves and listeners are told in the same transaction
-                await conn.execute(
-                    """
-                    WITH head AS (UPDATE log_head SET last_position = $1 RETURNING last_position)
-                    SELECT pg_notify($2, last_position::text) FROM head
-                    """,
-                    plan.head,
-                    NOTIFY_CHANNEL,
-                )
+                await self._advance_head(conn, plan.head, head, stored_frontier, plan.rows)
         return plan
+
+    async def _advance_head(
+        self,
+        conn: Reader,
+        new_head: int,
+        head: int,
+        stored_frontier: bytes,
+        rows: list[tuple[object, ...]],
+    ) -> None:
+        """Move the head and tell listeners; grow the audit tree in the same statement.
+
+        The tree's leaves are the events' leaf hashes; its completed interior nodes are
+        stored and the frontier moves with the head (docs/auditor-guide.md)."""
+        if not self._audited:
+            await conn.execute(
+                """
+                WITH head AS (UPDATE log_head SET last_position = $1 RETURNING last_position)
+                SELECT pg_notify($2, last_position::text) FROM head
+                """,
+                new_head,
+                NOTIFY_CHANNEL,
+            )
+            return
+        frontier = Frontier.from_bytes(stored_frontier)
+        if frontier.size != head:
+            raise AuditTreeBehind(frontier.size, head)
+        leaves = cast(list[bytes], [row[8] for row in rows])
+        frontier, nodes = frontier.extend_interior(leaves, level_stride=STORED_LEVEL_STRIDE)
+        await conn.execute(
+            """
+            WITH nodes AS (INSERT INTO merkle_nodes (level, index, hash)
+                           SELECT * FROM unnest($3::smallint[], $4::bigint[], $5::bytea[])),
+                 head AS (UPDATE log_head SET last_position = $1, frontier = $6
+                          RETURNING last_position)
+            SELECT pg_notify($2, last_position::text) FROM head
+            """,
+            new_head,
+            NOTIFY_CHANNEL,
+            [node[0] for node in nodes],
+            [node[1] for node in nodes],
+            [node[2] for node in nodes],
+            frontier.to_bytes(),
+        )
 
 
 def _plan_request(plan: _Plan, request: _Request) -> None:
@@ -265,7 +315,7 @@ def _plan_request(plan: _Plan, request: _Request) -> None:
                     data=msgspec.Raw(event.data),
                 )
             )
-            digest = leaf_hash(entry)
+            digest = leaf_hash(entry) if plan.hash_leaves else UNHASHED
             versions[event.stream] = version
             rows.append(
                 (

@@ -1,0 +1,333 @@
+"""The auditor's endpoints: signed checkpoints, RFC 9162 inclusion and consistency proofs
+served from the stored tree, the NDJSON export, and the checkpoint signing key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Annotated, Any, TypeVar
+
+import asyncpg
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import QueryParameter
+from litestar.response import Stream
+
+from server.api.problems import problem_response
+from server.audit.checkpoints import (
+    Checkpoint,
+    Checkpointer,
+    CheckpointRefused,
+    head_and_checkpoints,
+    latest_checkpoint,
+    list_checkpoints,
+)
+from server.audit.export import EXPORT_MEDIA_TYPE, export_pages
+from server.audit.tree_store import (
+    AuditTreeError,
+    prove_consistency,
+    prove_inclusion,
+)
+
+T = TypeVar("T")
+
+JSON = "application/json"
+TEXT = "text/plain; charset=utf-8"
+
+
+class CheckpointList(msgspec.Struct, kw_only=True):
+    checkpoints: list[Checkpoint]
+    # pass as `after` for the next page; null when this page is the last
+    next_after: int | None
+
+
+class InclusionProofBody(msgspec.Struct, kw_only=True):
+    """PATH(leaf_index, D[size]) of RFC 9162, leaf side first. Hashes are base64, as in
+    receipts, checkpoints and the export."""
+
+    position: int
+    leaf_index: int
+    size: int
+    leaf_hash: bytes
+    proof: list[bytes]
+    root_hash: bytes
+    # the signed checkpoint of this size, when one was signed
+    checkpoint: Checkpoint | None
+
+
+class ConsistencyProofBody(msgspec.Struct, kw_only=True, rename={"from_": "from"}):
+    """PROOF(from, D[to]) of RFC 9162; the roots are the server's, for convenience: check
+    them against checkpoints you trust."""
+
+    from_: int
+    to: int
+    proof: list[bytes]
+    from_root_hash: bytes
+    to_root_hash: bytes
+    from_checkpoint: Checkpoint | None
+    to_checkpoint: Checkpoint | None
+
+
+class PublicKeyBody(msgspec.Struct, kw_only=True):
+    name: str
+    algorithm: str
+    key_id: str
+    public_key: bytes
+    vkey: str
+    pem: str
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    # text unless JSON is asked for by name: curl's and browsers' */* get the note
+    if "json" not in request.headers.get("accept", ""):
+        return False
+    return request.accept.best_match([TEXT, JSON], default=TEXT) == JSON
+
+
+def _tree_problem(exc: AuditTreeError) -> Response[Any]:
+    # the stored log or tree was changed outside the server: nothing the client did
+    return problem_response(500, "audit-tree-damaged", "Audit tree damaged", str(exc))
+
+
+def _beyond(size: int, head: int) -> Response[Any]:
+    return problem_response(
+        404, "beyond-the-log", "Beyond the log", f"the log has {head} events, not {size}"
+    )
+
+
+def _attempt(work: Coroutine[Any, Any, T]) -> asyncio.Task[T | AuditTreeError]:
+    """Start `work` now, on its own pooled connection; its AuditTreeError is its result."""
+
+    async def attempt() -> T | AuditTreeError:
+        try:
+            return await work
+        except AuditTreeError as exc:
+            return exc
+
+    return asyncio.create_task(attempt())
+
+
+def _bad(detail: str) -> Response[Any]:
+    return problem_response(400, "bad-request", "Bad request", detail)
+
+
+class AuditController(Controller):
+    """Tamper evidence for auditors: every event's leaf hash is in an RFC 9162 Merkle tree
+    whose checkpoints the server signs. See docs/auditor-guide.md."""
+
+    # TODO(auth): auditor, admin, coordinator. The checkpoint and public-key reads stay
+    # public; inclusion proofs are for any authenticated reader (partners prove their own
+    # receipts); signing on demand is for admin and auditor. Put the guards here and on
+    # the handlers below as class attributes / `guards=` once server.auth settles.
+    path = "/v1/audit"
+    tags = ["audit"]
+    guards: list[Any] = []
+
+    @get(
+        "/checkpoint",
+        operation_id="auditCheckpoint",
+        summary="The latest signed checkpoint",
+        media_type=TEXT,
+    )
+    async def checkpoint(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
+        """The latest checkpoint as a C2SP signed note (origin, size, base64 root hash, a
+        blank line, the Ed25519 signature line), or as JSON `{origin, size, root_hash,
+        timestamp, key_id, signature, note}` with `Accept: application/json`. Keep one:
+        `hamkari audit verify --url ... --checkpoint` proves later logs extend it."""
+        latest = await latest_checkpoint(state.pool)
+        if latest is None:
+            return problem_response(
+                404, "no-checkpoint", "No checkpoint yet", "no checkpoint has been signed yet"
+            )
+        if _wants_json(request):
+            return Response(latest, media_type=JSON)
+        return Response(latest.note, media_type=TEXT)
+
+    @get("/checkpoints", operation_id="auditCheckpoints", summary="Signed checkpoints")
+    async def checkpoints(
+        self,
+        state: State,
+        after: Annotated[
+            int | None, QueryParameter(ge=-1, description="only sizes above this")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> CheckpointList:
+        """Every signed checkpoint of size greater than `after`, smallest first, a page at
+        a time."""
+        items = await list_checkpoints(state.pool, after, limit)
+        return CheckpointList(
+            checkpoints=items, next_after=items[-1].size if len(items) == limit else None
+        )
+
+    @post(
+        "/checkpoints",
+        operation_id="auditSignCheckpoint",
+        summary="Sign a checkpoint now",
+        status_code=200,
+    )
+    async def sign_checkpoint(self, state: State) -> Response[Any]:
+        """Signs the log as it stands (201), or returns the latest checkpoint when the log
+        has not grown since (200). Refused (409) when the stored log is not consistent
+        with the last signed checkpoint."""
+        checkpointer: Checkpointer = state.checkpointer
+        try:
+            checkpoint, new = await checkpointer.sign_now()
+        except CheckpointRefused as exc:
+            return problem_response(409, "checkpoint-refused", "Checkpoint refused", str(exc))
+        except AuditTreeError as exc:
+            return _tree_problem(exc)
+        return Response(checkpoint, status_code=201 if new else 200, media_type=JSON)
+
+    @get(
+        "/proofs/inclusion",
+        operation_id="auditInclusionProof",
+        summary="Prove an event is in the log",
+    )
+    async def inclusion(
+        self,
+        state: State,
+        position: Annotated[
+            int, QueryParameter(ge=1, description="the event's position (receipt)")
+        ],
+        size: Annotated[
+            int | None,
+            QueryParameter(ge=1, description="tree size; default: the latest checkpoint's"),
+        ] = None,
+    ) -> Response[Any]:
+        """The RFC 9162 inclusion proof of the event at `position` in the tree of `size`
+        events, with its leaf hash and the checkpoint signed at that size. Compare the
+        leaf hash with your receipt's `hash`, then verify the proof against the
+        checkpoint's root."""
+        pool: asyncpg.Pool = state.pool
+        if size is not None and position > size:
+            return _bad(f"position {position} is not in a tree of {size} events")
+        # with the size known, the proof is read alongside the head: one round trip less
+        early = None if size is None else _attempt(prove_inclusion(pool, position - 1, size))
+        head, latest, signed = await head_and_checkpoints(pool, [] if size is None else [size])
+        if size is None:
+            if latest is None or latest.size < position:
+                covered = 0 if latest is None else latest.size
+                return problem_response(
+                    404,
+                    "not-yet-checkpointed",
+                    "Not yet in a checkpoint",
+                    f"the latest checkpoint covers {covered} events; ask again after the "
+                    "next one, or name a size",
+                )
+            size = latest.size
+        outcome = await (early or _attempt(prove_inclusion(pool, position - 1, size)))
+        if size > head:
+            return _beyond(size, head)
+        if isinstance(outcome, AuditTreeError):
+            return _tree_problem(outcome)
+        proof = outcome
+        return Response(
+            InclusionProofBody(
+                position=position,
+                leaf_index=proof.index,
+                size=size,
+                leaf_hash=proof.leaf_hash,
+                proof=proof.proof,
+                root_hash=proof.root_hash,
+                checkpoint=signed.get(size),
+            ),
+            media_type=JSON,
+        )
+
+    @get(
+        "/proofs/consistency",
+        operation_id="auditConsistencyProof",
+        summary="Prove the log only grew",
+    )
+    async def consistency(
+        self,
+        state: State,
+        first: Annotated[int, QueryParameter(name="from", ge=1, description="the older tree size")],
+        to: Annotated[
+            int | None,
+            QueryParameter(ge=1, description="the newer size; default: the latest checkpoint's"),
+        ] = None,
+    ) -> Response[Any]:
+        """The RFC 9162 consistency proof that the tree of `to` events extends the tree of
+        `from` events, with both roots and the checkpoints signed at those sizes."""
+        pool: asyncpg.Pool = state.pool
+        if to is not None and first > to:
+            return _bad(f"from ({first}) is larger than to ({to})")
+        early = None if to is None else _attempt(prove_consistency(pool, first, to))
+        head, latest, signed = await head_and_checkpoints(
+            pool, [first] if to is None else [first, to]
+        )
+        if to is None:
+            to = 0 if latest is None else latest.size
+            if first > to:
+                return _bad(f"from ({first}) is larger than to ({to}), the latest checkpoint")
+        outcome = await (early or _attempt(prove_consistency(pool, first, to)))
+        if to > head:
+            return _beyond(to, head)
+        if isinstance(outcome, AuditTreeError):
+            return _tree_problem(outcome)
+        proof = outcome
+        return Response(
+            ConsistencyProofBody(
+                from_=first,
+                to=to,
+                proof=proof.proof,
+                from_root_hash=proof.old_root,
+                to_root_hash=proof.new_root,
+                from_checkpoint=signed.get(first),
+                to_checkpoint=signed.get(to),
+            ),
+            media_type=JSON,
+        )
+
+    @get(
+        "/export",
+        operation_id="auditExport",
+        summary="Every event with its leaf hash (NDJSON)",
+        media_type=EXPORT_MEDIA_TYPE,
+    )
+    async def export(
+        self,
+        state: State,
+        first: Annotated[int, QueryParameter(name="from", ge=1)] = 1,
+        last: Annotated[
+            int | None, QueryParameter(name="to", ge=1, description="default: the head of the log")
+        ] = None,
+    ) -> Response[Any] | Stream:
+        """One line per event in position order: `{"position", "leaf_hash", "entry"}`,
+        where `entry` is the exact stored bytes (base64) and `leaf_hash` the server's
+        SHA-256(0x00 || entry). Streamed: any length, constant memory. Verify it with
+        `hamkari audit verify EXPORT --checkpoint CHECKPOINT.json --public-key KEY`."""
+        pool: asyncpg.Pool = state.pool
+        head = int(await pool.fetchval("SELECT last_position FROM log_head"))
+        last = head if last is None else last
+        if first > last:
+            return _bad(f"from ({first}) is larger than to ({last})")
+        if last > head:
+            return _beyond(last, head)
+        return Stream(export_pages(pool, first, last), media_type=EXPORT_MEDIA_TYPE)
+
+    @get(
+        "/public-key",
+        operation_id="auditPublicKey",
+        summary="The checkpoint signing key",
+        media_type=TEXT,
+    )
+    async def public_key(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
+        """The Ed25519 public key checkpoints are signed with: PEM by default; with
+        `Accept: application/json` also its C2SP verifier key (`vkey`) and key id."""
+        verifier = state.checkpointer.signer.verifier
+        if not _wants_json(request):
+            return Response(verifier.pem, media_type=TEXT)
+        return Response(
+            PublicKeyBody(
+                name=verifier.name,
+                algorithm="ed25519",
+                key_id=verifier.key_id.hex(),
+                public_key=verifier.public_key,
+                vkey=verifier.vkey,
+                pem=verifier.pem,
+            ),
+            media_type=JSON,
+        )
