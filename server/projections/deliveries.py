@@ -1,0 +1,234 @@
+"""How many were reached, by whom, where, in what, when: every delivery as it now
+stands (corrections applied, retractions dropped) and its sums per partner, site,
+sector, activity and month, which the deliveries and 3W reports group further.
+
+A delivery counts in the month its period ends, in each calendar; the sums table
+keys both months, so either calendar's report is one GROUP BY over small rows."""
+
+from __future__ import annotations
+
+import datetime
+import sys
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import msgspec
+from msgspec import UNSET
+
+from schemas import events as ev
+from schemas.common import derive_short_form
+from server.projections.model import Conn, Event, Projection, State, Table, Totals
+from server.projections.periods import MONTH_COLUMNS, Period, month_keys, month_values
+
+_intern = sys.intern
+
+
+class DeliveryRow(NamedTuple):
+    delivery_id: uuid.UUID
+    partner_id: str
+    site_id: str
+    sector: str
+    activity: str
+    period_start: datetime.date
+    period_end: datetime.date
+    women: int
+    men: int
+    girls: int
+    boys: int
+    other: int
+    total: int
+    population_group: str
+    nationality: str
+    pledge_id: uuid.UUID | None
+    g_month: int
+    j_month: int
+    delivered_position: int
+    corrected_position: int | None
+
+
+def _counts(beneficiaries: Any) -> tuple[int, int, int, int, int, int]:
+    """(women, men, girls, boys, other, total): `beneficiary_totals`, with the short
+    form (most deliveries) read straight off the Struct."""
+    b = beneficiaries
+    if b.cells is UNSET:  # then all four are set (the Struct checks it)
+        women, men, girls, boys = b.women, b.men, b.girls, b.boys
+        return women, men, girls, boys, 0, women + men + girls + boys
+    t = derive_short_form(b.cells)
+    return t.women, t.men, t.girls, t.boys, t.other, t.total
+
+
+_COUNTS = ("women", "men", "girls", "boys", "other", "total")
+
+
+def _delivered(state: State, event: Event) -> None:
+    d: ev.ServiceDelivered = event.data
+    g_month, j_month = month_keys(d.period_end)
+    state["deliveries"][d.delivery_id] = DeliveryRow(
+        d.delivery_id,
+        _intern(d.partner_id),
+        _intern(d.site_id),
+        d.sector,
+        _intern(d.activity),
+        d.period_start,
+        d.period_end,
+        *_counts(d.beneficiaries),
+        d.population_group,
+        d.nationality,
+        d.pledge_id,
+        g_month,
+        j_month,
+        event.position,
+        None,
+    )
+
+
+# fields a correction may carry that the read model keeps (notes are not reported)
+_KEPT: tuple[str, ...] = ("site_id", "sector", "activity", "period_start", "period_end")
+_KEPT += ("population_group", "nationality", "pledge_id")
+
+
+def _corrected(state: State, event: Event) -> None:
+    d: ev.DeliveryCorrected = event.data
+    rows = state["deliveries"]
+    row = rows.get(d.delivery_id)
+    if row is None:
+        return
+    # only the fields present in the event change; pledge_id present as null clears it
+    changes: dict[str, Any] = {
+        name: getattr(d, name) for name in _KEPT if getattr(d, name) is not UNSET
+    }
+    if d.beneficiaries is not UNSET:
+        changes.update(zip(_COUNTS, _counts(d.beneficiaries), strict=True))
+    if "period_end" in changes:
+        changes["g_month"], changes["j_month"] = month_keys(changes["period_end"])
+    rows[d.delivery_id] = row._replace(corrected_position=event.position, **changes)
+
+
+def _retracted(state: State, event: Event) -> None:
+    state["deliveries"].pop(event.data.delivery_id, None)
+
+
+COUNT_COLUMNS = ("deliveries", *_COUNTS)
+
+DELIVERIES = Projection(
+    name="deliveries",
+    description="deliveries as corrected, and their sums per partner, site, sector, month",
+    tables=(
+        Table(
+            "deliveries",
+            DeliveryRow,
+            {
+                "delivery_id": "uuid",
+                "partner_id": "text",
+                "site_id": "text",
+                "sector": "text",
+                "activity": "text",
+                "period_start": "date",
+                "period_end": "date",
+                "women": "bigint",
+                "men": "bigint",
+                "girls": "bigint",
+                "boys": "bigint",
+                "other": "bigint",
+                "total": "bigint",
+                "population_group": "text",
+                "nationality": "text",
+                "pledge_id": "uuid",
+                "g_month": "integer",
+                "j_month": "integer",
+                "delivered_position": "bigint",
+                "corrected_position": "bigint",
+            },
+        ),
+    ),
+    totals=(
+        Totals(
+            "delivery_cells",
+            source="deliveries",
+            keys=("partner_id", "site_id", "sector", "activity", "g_month", "j_month"),
+            count="deliveries",
+            sums=_COUNTS,
+        ),
+    ),
+    handlers={
+        "ServiceDelivered": _delivered,
+        "DeliveryCorrected": _corrected,
+        "DeliveryRetracted": _retracted,
+    },
+    reads={
+        "ServiceDelivered": ("deliveries", "delivery_id"),
+        "DeliveryCorrected": ("deliveries", "delivery_id"),
+        "DeliveryRetracted": ("deliveries", "delivery_id"),
+    },
+)
+
+
+# --- the deliveries report --------------------------------------------------------
+
+GROUPS = ("partner", "site", "sector", "month")
+_GROUP_COLUMNS = {"partner": "partner_id", "site": "site_id", "sector": "sector"}
+SUMS = ", ".join(f"coalesce(sum({c}), 0)::bigint AS {c}" for c in COUNT_COLUMNS)
+
+
+class Filters(msgspec.Struct, frozen=True, kw_only=True):
+    """Which cells a report reads: a period and, optionally, one partner, site, sector."""
+
+    period: Period = Period()
+    partner: str | None = None
+    site: str | None = None
+    sector: str | None = None
+
+
+def where(filters: Filters, alias: str = "c", first: int = 1) -> tuple[str, list[Any]]:
+    """SQL conditions on the cells for these filters, and their arguments."""
+    conditions: list[str] = []
+    args: list[Any] = []
+    month = f"{alias}.{filters.period.column}"
+    for sql, value in (
+        (f"{month} >= ${{}}", filters.period.first),
+        (f"{month} <= ${{}}", filters.period.last),
+        (f"{alias}.partner_id = ${{}}", filters.partner),
+        (f"{alias}.site_id = ${{}}", filters.site),
+        (f"{alias}.sector = ${{}}", filters.sector),
+    ):
+        if value is not None:
+            args.append(value)
+            conditions.append(sql.format(first + len(args) - 1))
+    return (" WHERE " + " AND ".join(conditions)) if conditions else "", args
+
+
+def counts(record: Any) -> dict[str, int]:
+    return {c: record[c] for c in COUNT_COLUMNS}
+
+
+async def deliveries_report(
+    conn: Conn, names: Mapping[str, str], group_by: Sequence[str], filters: Filters
+) -> list[dict[str, Any]]:
+    """Beneficiary contacts grouped by any of partner, site, sector and month."""
+    period = filters.period
+    columns = [
+        period.column if group == "month" else _GROUP_COLUMNS[group]
+        for group in GROUPS
+        if group in group_by
+    ]
+    select = "".join(f"c.{c}, " for c in columns)
+    condition, args = where(filters)
+    group = f" GROUP BY {', '.join('c.' + c for c in columns)}" if columns else ""
+    order = f" ORDER BY {', '.join('c.' + c for c in columns)}" if columns else ""
+    records = await conn.fetch(
+        f"SELECT {select}{SUMS} FROM {names['delivery_cells']} c{condition}{group}{order}",
+        *args,
+    )
+    # rows are built positionally: a report may have thousands of them
+    if period.column not in columns:
+        names_out = (*columns, *COUNT_COLUMNS)
+        return [dict(zip(names_out, record, strict=True)) for record in records]
+    at = columns.index(period.column)
+    names_out = (*columns[:at], *MONTH_COLUMNS, *columns[at + 1 :], *COUNT_COLUMNS)
+    rows = []
+    for record in records:
+        values = list(record)
+        values[at : at + 1] = month_values(values[at], period.calendar)
+        rows.append(dict(zip(names_out, values, strict=True)))
+    return rows

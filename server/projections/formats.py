@@ -1,0 +1,117 @@
+"""Reports as CSV (a header row, then the rows) and as HXL (the same with a hashtag row
+under the header), with each report's columns and their HXL hashtags.
+
+Lists become `; `-joined text, booleans `true`/`false`, nothing an empty cell."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from server.projections.who_what_where import COLUMNS as WHO_WHAT_WHERE
+
+Columns = Sequence[tuple[str, str]]
+
+_REACHED: Columns = (
+    ("deliveries", "#activity+num"),
+    ("women", "#reached+f+adults"),
+    ("men", "#reached+m+adults"),
+    ("girls", "#reached+f+children"),
+    ("boys", "#reached+m+children"),
+    ("other", "#reached+other"),
+    ("total", "#reached+total"),
+)
+
+_DELIVERY_GROUPS: Mapping[str, Columns] = {
+    "partner": (("partner_id", "#org+impl+code"),),
+    "site": (("site_id", "#loc+code"),),
+    "sector": (("sector", "#sector+code"),),
+    "month": (
+        ("month", "#date+month"),
+        ("month_label_fa", "#date+month+name+i_fa"),
+        ("month_label_en", "#date+month+name+i_en"),
+    ),
+}
+
+_FIGURES: Columns = (
+    ("pledged", "#value+pledged"),
+    ("committed", "#value+committed"),
+    ("disbursed", "#value+disbursed"),
+    ("outstanding", "#value+outstanding"),
+    ("fulfilment_percent", "#indicator+fulfilment+pct"),
+)
+
+PLEDGES: Columns = (
+    ("pledge_id", "#meta+id"),
+    ("partner_id", "#org+funder+code"),
+    ("status", "#status"),
+    ("currency", "#currency"),
+    *_FIGURES,
+    ("disbursements", "#meta+disbursements+num"),
+    ("sectors", "#sector+code"),
+    ("site_id", "#loc+code"),
+    ("period_start", "#date+start"),
+    ("period_end", "#date+end"),
+    ("committed_on", "#date+committed"),
+    ("agreement_ref", "#meta+ref"),
+)
+
+PLEDGES_BY_PARTNER: Columns = (
+    ("partner_id", "#org+funder+code"),
+    ("currency", "#currency"),
+    ("status", "#status"),
+    ("pledges", "#meta+pledges+num"),
+    *_FIGURES,
+)
+
+COMMITMENTS: Columns = (
+    ("commitment_id", "#meta+id"),
+    ("owner_partner_id", "#org+code"),
+    ("status", "#status"),
+    ("overdue", "#status+overdue"),
+    ("days_overdue", "#meta+overdue+days"),
+    ("due_on", "#date+due"),
+    ("description_fa", "#description+i_fa"),
+    ("description_en", "#description+i_en"),
+    ("sector", "#sector+code"),
+    ("site_id", "#loc+code"),
+    ("meeting_id", "#meta+meeting"),
+    ("percent", "#indicator+progress+pct"),
+    ("progress_reports", "#meta+reports+num"),
+    ("last_note", "#description+note"),
+    ("closed_on", "#date+closed"),
+)
+
+
+def who_what_where_columns() -> Columns:
+    return WHO_WHAT_WHERE
+
+
+def delivery_columns(group_by: Iterable[str]) -> Columns:
+    chosen = set(group_by)
+    columns = [c for group, cs in _DELIVERY_GROUPS.items() if group in chosen for c in cs]
+    return (*columns, *_REACHED)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "; ".join(_cell(v) for v in value)
+    return str(value)
+
+
+def to_csv(rows: Iterable[Mapping[str, Any]], columns: Columns, *, hxl: bool = False) -> str:
+    """CSV text with a header row, and the HXL hashtag row under it when `hxl`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([name for name, _ in columns])
+    if hxl:
+        writer.writerow([tag for _, tag in columns])
+    for row in rows:
+        writer.writerow([_cell(row.get(name)) for name, _ in columns])
+    return out.getvalue()

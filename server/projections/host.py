@@ -1,0 +1,183 @@
+"""This process's share of the projections: one task per projection, running it only
+while this process holds its advisory lock; and the rebuilds asked of this process.
+
+One dedicated connection holds the session locks and LISTENs for new events. If it
+dies, PostgreSQL releases the locks, another process takes the projections over
+within `lock_retry` seconds, and this one stops writing until it gets them back.
+Even a runner that still believes it holds a lock cannot write twice: its commit
+checks the projection's position and generation under a row lock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+import asyncpg
+
+from server.eventstore.appender import NOTIFY_CHANNEL, UNAVAILABLE
+from server.projections.catalog import PROJECTIONS
+from server.projections.model import Projection
+from server.projections.rebuild import rebuild
+from server.projections.runner import ProjectionRunner, ProjectionStopped, follow
+from server.projections.tracking import ensure, lock_key, record_error, standings
+
+log = logging.getLogger(__name__)
+
+
+def app_connector(dsn: str, role: str) -> Callable[[], Awaitable[asyncpg.Connection]]:
+    """Opens the host's dedicated connection, acting as the application role."""
+
+    async def connect() -> asyncpg.Connection:
+        return await asyncpg.connect(
+            dsn, server_settings={"role": role, "application_name": "hamkari-projections"}
+        )
+
+    return connect
+
+
+class ProjectionHost:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        connect: Callable[[], Awaitable[asyncpg.Connection]],
+        *,
+        projections: Iterable[Projection] | None = None,
+        batch_size: int = 5000,
+        poll_interval: float = 2.0,
+        lock_retry: float = 5.0,
+    ) -> None:
+        self.pool = pool
+        self._connect = connect
+        chosen = list(PROJECTIONS.values() if projections is None else projections)
+        self.runners = {p.name: ProjectionRunner(pool, p, batch_size=batch_size) for p in chosen}
+        self.poll_interval = poll_interval
+        self.lock_retry = lock_retry
+        self.rebuilds: dict[str, asyncio.Task[dict[str, int]]] = {}
+        self._conn: asyncpg.Connection | None = None
+        self._conn_lock = asyncio.Lock()
+        self._held: set[str] = set()
+        self._epoch = 0
+        self._woken = {name: asyncio.Event() for name in self.runners}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._closing = False
+
+    @property
+    def held(self) -> frozenset[str]:
+        """The projections this process is running now."""
+        return frozenset(self._held)
+
+    async def start(self, *, run: bool = True) -> None:
+        """Register the projections; with `run`, start competing for running them."""
+        await ensure(self.pool, self.runners)
+        if not run:
+            return
+        for name in self.runners:
+            self._tasks[name] = asyncio.create_task(self._run(name), name=f"projection-{name}")
+
+    async def close(self) -> None:
+        self._closing = True
+        tasks = [*self._tasks.values(), *self.rebuilds.values()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._conn is not None:
+            with contextlib.suppress(*UNAVAILABLE, asyncpg.PostgresError):
+                await self._conn.close()
+            self._conn = None
+        self._held.clear()
+
+    def wake(self) -> None:
+        for event in self._woken.values():
+            event.set()
+
+    # -- the dedicated connection: locks and notifications ---------------------------
+    async def _connection(self) -> asyncpg.Connection:
+        if self._conn is None or self._conn.is_closed():
+            conn = await self._connect()
+            conn.add_termination_listener(self._on_lost)
+            await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            self._conn = conn
+        return self._conn
+
+    def _on_notify(self, *_: object) -> None:
+        self.wake()
+
+    def _on_lost(self, conn: object) -> None:
+        if conn is self._conn:
+            log.warning("projection lock connection lost; giving up %s", sorted(self._held))
+            self._conn = None
+            self._held.clear()
+            self._epoch += 1
+            self.wake()
+
+    async def _try_lock(self, name: str) -> bool:
+        async with self._conn_lock:
+            try:
+                conn = await self._connection()
+                got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(name)))
+            except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
+                log.warning("cannot take the lock of %s (%s)", name, exc)
+                return False
+        if got:
+            self._held.add(name)
+        return got
+
+    # -- one task per projection ------------------------------------------------------
+    async def _run(self, name: str) -> None:
+        runner = self.runners[name]
+        while not self._closing:
+            if name not in self._held and not await self._try_lock(name):
+                await asyncio.sleep(self.lock_retry)
+                continue
+            epoch = self._epoch
+            runner.standing = None  # whoever ran it before may have moved it on
+
+            def ours(epoch: int = epoch) -> bool:
+                return not self._closing and name in self._held and self._epoch == epoch
+
+            try:
+                await follow(
+                    runner, self._woken[name], poll_interval=self.poll_interval, still_ours=ours
+                )
+            except ProjectionStopped as exc:
+                log.error("%s", exc)
+                await self._until_cleared(name, ours)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug outside the folds: stop, say so, never skip
+                log.exception("projection %s failed", name)
+                with contextlib.suppress(*UNAVAILABLE, asyncpg.PostgresError):
+                    position = (runner.standing.position + 1) if runner.standing else None
+                    await record_error(self.pool, name, position, f"{type(exc).__name__}: {exc}")
+                await self._until_cleared(name, ours)
+
+    async def _until_cleared(self, name: str, ours: Callable[[], bool]) -> None:
+        """A stopped projection waits until a rebuild clears its error (or it is let go)."""
+        while ours():
+            await asyncio.sleep(self.poll_interval)
+            with contextlib.suppress(*UNAVAILABLE, asyncpg.PostgresError):
+                found = (await standings(self.pool, [name])).get(name)
+                if found is not None and found.error is None:
+                    return
+
+    # -- rebuilds ---------------------------------------------------------------------
+    def request_rebuild(self, names: Iterable[str]) -> asyncio.Task[dict[str, int]]:
+        """Start rebuilding in the background; the task's result is the new positions."""
+        chosen = [PROJECTIONS[name] for name in names]
+        key = ",".join(sorted(p.name for p in chosen))
+        running = self.rebuilds.get(key)
+        if running is not None and not running.done():
+            return running
+        task = asyncio.create_task(rebuild(self.pool, chosen), name=f"rebuild-{key}")
+        task.add_done_callback(lambda t: self._rebuilt(key, t))
+        self.rebuilds[key] = task
+        return task
+
+    def _rebuilt(self, key: str, task: asyncio.Task[dict[str, int]]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("rebuild of %s failed: %s", key, task.exception())
+        self.wake()

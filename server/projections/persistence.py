@@ -1,0 +1,224 @@
+"""The SQL that persists projections: load the rows a batch reads, write what the fold
+changed (one statement per table, arrays through unnest), or COPY a whole state.
+
+Every function takes `names`, table name -> qualified SQL name, so the same code
+writes the live tables, the fresh tables of a rebuild, and the temporary tables of a
+report at a past position. The names are ours, never a client's."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from server.projections.model import SCHEMA, Conn, Key, Projection, State, Table, Totals
+
+Names = Mapping[str, str]
+
+#: Suffix of the fresh tables a rebuild fills before swapping them in.
+NEXT = "__next"
+
+
+def live_names(projection: Projection) -> dict[str, str]:
+    return {name: f"{SCHEMA}.{name}" for name in projection.table_names}
+
+
+def next_names(projection: Projection) -> dict[str, str]:
+    return {name: f"{SCHEMA}.{name}{NEXT}" for name in projection.table_names}
+
+
+def temp_names(projection: Projection) -> dict[str, str]:
+    return {name: f"pg_temp.{name}" for name in projection.table_names}
+
+
+def _split(qualified: str) -> tuple[str, str]:
+    schema, _, table = qualified.partition(".")
+    return schema, table
+
+
+async def load(
+    conn: Conn, projection: Projection, names: Names, keys: Mapping[str, set[Key]]
+) -> State:
+    """The rows named by `keys` as they are stored now; absent rows stay absent."""
+    state = projection.empty()
+    for table_name, wanted in keys.items():
+        if not wanted:
+            continue
+        table = projection.table(table_name)
+        rows = await conn.fetch(
+            f"SELECT {', '.join(table.columns)} FROM {names[table_name]}"
+            f" WHERE {table.key} = any($1::{table.types[table.key]}[])",
+            list(wanted),
+        )
+        stored = state[table_name]
+        for record in rows:
+            stored[record[0]] = table.row(*record)
+    return state
+
+
+async def write_changes(
+    conn: Conn, projection: Projection, names: Names, before: State, after: State
+) -> int:
+    """Write what differs between two partial states; returns the rows written."""
+    written = 0
+    for table in projection.tables:
+        old, new = before[table.name], after[table.name]
+        gone = [key for key in old if key not in new]
+        changed = [row for key, row in new.items() if old.get(key) != row]
+        if gone:
+            await conn.execute(
+                f"DELETE FROM {names[table.name]}"
+                f" WHERE {table.key} = any($1::{table.types[table.key]}[])",
+                gone,
+            )
+        if changed:
+            await _upsert(conn, table, names[table.name], changed)
+        written += len(gone) + len(changed)
+    for totals in projection.totals:
+        deltas = _deltas(totals, before[totals.source], after[totals.source])
+        if deltas:
+            types = projection.table(totals.source).types
+            await _add_totals(conn, totals, types, names[totals.name], deltas)
+        written += len(deltas)
+    return written
+
+
+async def _upsert(conn: Conn, table: Table, name: str, rows: list[Any]) -> None:
+    columns = table.columns
+    arrays = _columns_of(rows, len(columns))
+    unnest = ", ".join(f"${i + 1}::{table.types[c]}[]" for i, c in enumerate(columns))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+    await conn.execute(
+        f"INSERT INTO {name} ({', '.join(columns)}) SELECT * FROM unnest({unnest})"
+        f" ON CONFLICT ({table.key}) DO UPDATE SET {updates}",
+        *arrays,
+    )
+
+
+def _columns_of(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _deltas(totals: Totals, old: Mapping[Key, Any], new: Mapping[Key, Any]) -> dict[Any, list[int]]:
+    """Group key -> change of each value, from the source rows that changed."""
+    deltas: dict[Any, list[int]] = {}
+    for key in old.keys() | new.keys():
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        for row, sign in ((before, -1), (after, 1)):
+            if row is None:
+                continue
+            group, values = totals.contribute(row)
+            delta = deltas.setdefault(group, [0] * len(values))
+            for i, value in enumerate(values):
+                delta[i] += sign * value
+    return {group: delta for group, delta in deltas.items() if any(delta)}
+
+
+async def _add_totals(
+    conn: Conn,
+    totals: Totals,
+    source_types: Mapping[str, str],
+    name: str,
+    deltas: dict[Any, list[int]],
+) -> None:
+    keys = list(totals.keys)
+    key_types = [source_types[k] for k in keys]
+    rows = [(*group, *delta) for group, delta in deltas.items()]
+    arrays = _columns_of(rows, len(totals.columns))
+    types = [*key_types, *("bigint" for _ in totals.values)]
+    unnest = ", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(types))
+    adds = ", ".join(f"{v} = t.{v} + excluded.{v}" for v in totals.values)
+    await conn.execute(
+        f"INSERT INTO {name} AS t ({', '.join(totals.columns)})"
+        f" SELECT * FROM unnest({unnest})"
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}",
+        *arrays,
+    )
+    # groups left with no rows go: reports never show a line of zeros
+    key_unnest = ", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(key_types))
+    match = " AND ".join(f"t.{k} = g.{k}" for k in keys)
+    await conn.execute(
+        f"DELETE FROM {name} AS t USING unnest({key_unnest}) AS g({', '.join(keys)})"
+        f" WHERE {match} AND t.{totals.count} = 0",
+        *arrays[: len(keys)],
+    )
+
+
+async def write_all(conn: Conn, projection: Projection, names: Names, state: State) -> int:
+    """COPY a full state into empty tables; returns the rows written."""
+    written = 0
+    for table in projection.tables:
+        records = list(state[table.name].values())
+        written += await _copy(conn, names[table.name], table.columns, records)
+    for totals in projection.totals:
+        # the same sums the deltas keep, computed by PostgreSQL in one pass
+        keys = ", ".join(totals.keys)
+        sums = ", ".join(f"sum({c})::bigint" for c in totals.sums)
+        result = await conn.execute(
+            f"INSERT INTO {names[totals.name]} ({', '.join(totals.columns)})"
+            f" SELECT {keys}, count(*), {sums} FROM {names[totals.source]} GROUP BY {keys}"
+        )
+        written += int(result.rsplit(" ", 1)[-1])
+    return written
+
+
+async def _copy(
+    conn: Conn, name: str, columns: tuple[str, ...], records: list[tuple[Any, ...]]
+) -> int:
+    if records:
+        schema, table = _split(name)
+        await conn.copy_records_to_table(
+            table, schema_name=schema, columns=list(columns), records=records
+        )
+    return len(records)
+
+
+async def create_like(conn: Conn, projection: Projection, names: Names) -> None:
+    """Empty tables shaped like the live ones under `names`, without their indexes
+    (`add_indexes` builds them after the COPY: a sorted build beats inserting into a
+    btree row by row, 3.3 s against 5.8 s for 800,000 deliveries). Temporary ones,
+    dropped at commit, when the names are in pg_temp; those get no indexes at all."""
+    for base, name in names.items():
+        live = f"{SCHEMA}.{base}"
+        if name.startswith("pg_temp."):
+            await conn.execute(
+                f"CREATE TEMPORARY TABLE {_split(name)[1]} (LIKE {live}) ON COMMIT DROP"
+            )
+        else:
+            await conn.execute(f"DROP TABLE IF EXISTS {name}")
+            await conn.execute(f"CREATE TABLE {name} (LIKE {live} INCLUDING ALL EXCLUDING INDEXES)")
+
+
+_INDEX = re.compile(r"^CREATE (UNIQUE )?INDEX (\S+) ON (\S+) (USING .+)$")
+
+
+async def add_indexes(conn: Conn, names: Names) -> None:
+    """Give tables made by `create_like` the indexes and primary keys of the live ones,
+    named as the live ones with the table's name swapped in."""
+    for base, name in names.items():
+        found = await conn.fetch(
+            """
+            SELECT pg_get_indexdef(i.indexrelid) AS definition, c.contype
+            FROM pg_index i
+            LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+            WHERE i.indrelid = $1::regclass
+            """,
+            f"{SCHEMA}.{base}",
+        )
+        table = _split(name)[1]
+        for row in found:
+            match = _INDEX.match(row["definition"])
+            if match is None:
+                raise ValueError(f"cannot read index definition {row['definition']!r}")
+            unique, index, _live, rest = match.groups()
+            new_index = table + index.removeprefix(base)
+            await conn.execute(f"CREATE {unique or ''}INDEX {new_index} ON {name} {rest}")
+            if row["contype"] == "p":
+                await conn.execute(
+                    f"ALTER TABLE {name} ADD CONSTRAINT {new_index}"
+                    f" PRIMARY KEY USING INDEX {new_index}"
+                )
