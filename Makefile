@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
+	$(BIN)/hamkari demo load
 	$(BIN)/hamkari serve
 
 test: install

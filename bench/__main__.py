@@ -6,18 +6,27 @@ import argparse
 import asyncio
 import datetime
 
-from bench import eventstore
+from bench import audit, eventstore, projections
 from bench.harness import Cluster, machine
 
+SECTIONS = {"eventstore": eventstore, "projections": projections, "audit": audit}
 
-async def main(scale: float) -> None:
+
+async def main(scale: float, only: list[str] | None = None) -> None:
     print(f"Hamkari bench, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
     with Cluster() as cluster:
-        for line in await eventstore.run(cluster, scale):
-            print(line, flush=True)
+        for name, section in SECTIONS.items():
+            if only and name not in only:
+                continue
+            for line in await section.run(cluster, scale):
+                print(line, flush=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every event count")
-    asyncio.run(main(parser.parse_args().scale))
+    parser.add_argument(
+        "--only", action="append", choices=list(SECTIONS), help="run only this section"
+    )
+    args = parser.parse_args()
+    asyncio.run(main(args.scale, args.only))

@@ -7,13 +7,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
+from server.api.admin_projections import AdminProjectionsController
+from server.api.audit import AuditController
+from server.api.contract import ContractController
+from server.api.events import EventsController
 from server.api.health import HealthController
+from server.api.openapi import install_event_body_schema
 from server.api.problems import EXCEPTION_HANDLERS
+from server.api.reports import ReportsController
+from server.api.request_id import request_id_middleware
+from server.audit.checkpoints import Checkpointer
+from server.audit.signing import Signer, load_or_create_key
+from server.auth.middleware import PUBLIC_PATHS, TokenAuthentication
 from server.config import Settings
 from server.database.pool import create_pool
 from server.eventstore import Appender, EventStore
+from server.projections.host import ProjectionHost, app_connector
+from server.projections.reading import ReportReader
+from server.services.posting import PostingService
+from server.services.repository import AggregateRepository
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -28,17 +43,51 @@ def create_app(settings: Settings) -> Litestar:
         appender.start()
         app.state.settings = settings
         app.state.pool = pool
-        app.state.store = EventStore(pool, appender)
+        store = EventStore(pool, appender)
+        app.state.store = store
+        app.state.posting = PostingService(store, AggregateRepository(store))
+        projections = ProjectionHost(
+            pool,
+            app_connector(dsn, settings.app_role),
+            batch_size=settings.projection_batch,
+            poll_interval=settings.poll_interval,
+            lock_retry=settings.projection_lock_retry,
+        )
+        await projections.start(run=settings.projections_run)
+        app.state.projections = projections
+        app.state.reports = ReportReader(pool, wait_max=settings.report_wait_max)
+        checkpointer = Checkpointer(
+            pool,
+            Signer(settings.log_origin, load_or_create_key(settings.signing_key_path)),
+            every_events=settings.checkpoint_events,
+            every_seconds=settings.checkpoint_seconds,
+        )
+        checkpointer.start()
+        app.state.checkpointer = checkpointer
         try:
             yield
         finally:
+            await checkpointer.close()
+            await projections.close()
             await appender.close()
             await pool.close()
 
-    return Litestar(
-        route_handlers=[HealthController],
+    app = Litestar(
+        route_handlers=[
+            HealthController,
+            ContractController,
+            EventsController,
+            ReportsController,
+            AdminProjectionsController,
+            AuditController,
+        ],
         lifespan=[lifespan],
+        middleware=[
+            request_id_middleware,
+            DefineMiddleware(TokenAuthentication, exclude=PUBLIC_PATHS),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Hamkari",
             version="1",
@@ -48,6 +97,8 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ),
     )
+    install_event_body_schema(app)
+    return app
 
 
 def app_from_env() -> Litestar:

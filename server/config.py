@@ -25,12 +25,34 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pool_max_size: int = 10
     # appender: the most events one group commit may carry
     appender_max_batch: int = 5000
+    # largest request body accepted (413 beyond)
+    max_body_bytes: int = 8 * 1024 * 1024
     # subscriptions poll this often when no NOTIFY arrives
     poll_interval: float = 2.0
+    # audit log: the checkpoint origin line (also the signing key's name), and a
+    # checkpoint is signed once this many events or this many seconds passed since the
+    # last one (and the log grew); 0 turns that trigger off
+    log_origin: str = "hamkari.tehran/log"
+    checkpoint_events: int = 1000
+    checkpoint_seconds: float = 60.0
+    # projections: run this process's share of the runners (off: serve reads only);
+    # events per batch; seconds between tries to take over a projection another
+    # process runs; how long `?min_position=` may wait before a 503
+    projections_run: bool = True
+    projection_batch: int = 5000
+    projection_lock_retry: float = 5.0
+    report_wait_max: float = 5.0
 
     @property
     def pgdata(self) -> Path:
         return Path(self.data_dir) / "pgdata"
+
+    @property
+    def signing_key_path(self) -> Path:
+        """The checkpoint signing key (generated on first run): never in the database."""
+        if self.signing_key:
+            return Path(self.signing_key)
+        return Path(self.data_dir) / "signing-key.pem"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,4 +81,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             signing_key=text("HAMKARI_SIGNING_KEY", None),
             pool_min_size=integer("HAMKARI_POOL_MIN", defaults.pool_min_size),
             pool_max_size=integer("HAMKARI_POOL_MAX", defaults.pool_max_size),
+            max_body_bytes=integer("HAMKARI_MAX_BODY_BYTES", defaults.max_body_bytes),
+            log_origin=text("HAMKARI_LOG_ORIGIN", defaults.log_origin) or defaults.log_origin,
+            checkpoint_events=integer("HAMKARI_CHECKPOINT_EVENTS", defaults.checkpoint_events),
+            checkpoint_seconds=integer(
+                "HAMKARI_CHECKPOINT_SECONDS", int(defaults.checkpoint_seconds)
+            ),
+            projections_run=env.get("HAMKARI_PROJECTIONS", "on").lower()
+            not in ("0", "off", "false", "no"),
+            projection_batch=integer("HAMKARI_PROJECTION_BATCH", defaults.projection_batch),
+            projection_lock_retry=integer(
+                "HAMKARI_PROJECTION_LOCK_RETRY", int(defaults.projection_lock_retry)
+            ),
+            report_wait_max=integer("HAMKARI_REPORT_WAIT_MAX", int(defaults.report_wait_max)),
         )

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,6 +24,7 @@ from server.database.runtime import with_database
 from server.eventstore import Appender, EventStore
 
 TEMPLATE = f"hamkari_template_{os.getpid()}"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -98,3 +102,61 @@ async def store(pool: asyncpg.Pool) -> AsyncIterator[EventStore]:
 def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
     """The environment a `hamkari` command runs with against this test's database."""
     return {**os.environ, "DATABASE_URL": database_url, "HAMKARI_DATA_DIR": str(tmp_path)}
+
+
+class LiveServer:
+    """A `hamkari serve` process on a free port, as an operator starts it."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.env = env
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        import httpx
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.process.poll() is not None:
+                output = self.process.stdout.read() if self.process.stdout else ""
+                raise RuntimeError(f"hamkari serve exited: {output}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("hamkari serve did not become ready in 60 s")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def live_server(cli_env: dict[str, str]) -> Iterator[LiveServer]:
+    server = LiveServer(cli_env)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

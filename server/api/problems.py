@@ -8,37 +8,51 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from schemas.problems import Problem, ProblemError
+from server.aggregates.base import RuleBroken
+from server.auth.permissions import Forbidden
 from server.eventstore import EventIdReused, StoreClosed, StoreUnavailable, VersionConflict
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://hamkari.example/problems/"
+RULE_BASE = TYPE_BASE + "rules/"
 
 
-class Problem(msgspec.Struct, omit_defaults=True, kw_only=True):
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    errors: list[dict[str, str]] | None = None
-    current_version: int | None = None
+class ProblemDetail(Exception):
+    """Raised anywhere in the API layer to answer with one problem document."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.title = title
+        self.detail = detail
+        self.extra = extra
 
 
 def problem_response(
     status: int, slug: str, title: str, detail: str, **extra: Any
 ) -> Response[Problem]:
-    headers = {"Retry-After": str(extra.pop("retry_after"))} if "retry_after" in extra else None
+    retry_after = extra.pop("retry_after", None)
+    errors = extra.pop("errors", None)
+    type_uri = extra.pop("type_uri", None) or TYPE_BASE + slug
     return Response(
-        Problem(type=TYPE_BASE + slug, title=title, status=status, detail=detail, **extra),
+        Problem(
+            type=type_uri,
+            title=title,
+            status=status,
+            detail=detail,
+            errors=[ProblemError(**e) for e in errors] if errors else None,
+            **extra,
+        ),
         status_code=status,
         media_type=PROBLEM_JSON,
-        headers=headers,
+        headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
     )
 
 
@@ -51,6 +65,7 @@ _HTTP_TITLES = {
     413: ("body-too-large", "Request body too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
     429: ("rate-limited", "Too many requests"),
+    503: ("unavailable", "Service unavailable"),
 }
 
 
@@ -58,15 +73,39 @@ def http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Pr
     status = exc.status_code
     if isinstance(exc, ValidationException):
         status = 400
+    if status >= 500:
+        return internal(_, exc)
     slug, title = _HTTP_TITLES.get(status, ("http-error", "Request failed"))
-    extra: dict[str, Any] = {}
+    errors = None
     if isinstance(exc.extra, list) and exc.extra:
-        extra["errors"] = [
+        errors = [
             {"path": str(e.get("key", "")), "message": str(e.get("message", ""))}
             for e in exc.extra
             if isinstance(e, dict)
         ]
+    headers_retry = (exc.headers or {}).get("Retry-After") if exc.headers else None
+    extra: dict[str, Any] = {"errors": errors}
+    if headers_retry is not None:
+        extra["retry_after"] = headers_retry
     return problem_response(status, slug, title, str(exc.detail), **extra)
+
+
+def problem_detail(_: Request[Any, Any, Any], exc: ProblemDetail) -> Response[Problem]:
+    return problem_response(exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
+
+
+def rule_broken(_: Request[Any, Any, Any], exc: RuleBroken) -> Response[Problem]:
+    return problem_response(
+        422,
+        exc.rule,
+        "Rule broken: " + exc.rule.replace("-", " "),
+        str(exc),
+        type_uri=RULE_BASE + exc.rule,
+    )
+
+
+def forbidden(_: Request[Any, Any, Any], exc: Forbidden) -> Response[Problem]:
+    return problem_response(403, "forbidden", "Forbidden", str(exc))
 
 
 def version_conflict(_: Request[Any, Any, Any], exc: VersionConflict) -> Response[Problem]:
@@ -81,17 +120,24 @@ def id_reused(_: Request[Any, Any, Any], exc: EventIdReused) -> Response[Problem
 
 def unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     return problem_response(
-        503, "database-unavailable", "Service unavailable", str(exc), retry_after=2
+        503,
+        "database-unavailable",
+        "Service unavailable",
+        f"{exc}; retrying with the same event ids is safe",
+        retry_after=2,
     )
 
 
 def internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "internal", "Internal server error", "an unexpected error")
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: http_exception,
+    ProblemDetail: problem_detail,
+    RuleBroken: rule_broken,
+    Forbidden: forbidden,
     VersionConflict: version_conflict,
     EventIdReused: id_reused,
     StoreUnavailable: unavailable,

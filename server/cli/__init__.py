@@ -9,10 +9,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from server.cli import serve, tokens
+from server.cli import audit, demo, projections, serve, tokens
 from server.config import Settings
 
-COMMAND_MODULES = [serve, tokens]
+COMMAND_MODULES = [serve, tokens, demo, projections, audit]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,266 @@
+"""Writing and reading events: POST /v1/events, the global log (JSON pages and a live
+text/event-stream), and streams with time travel. Thin: the services decide."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from schemas.envelope import EventBody, EventIn, EventPage, LoggedEvent, Receipt, RecordedBy
+from server.aggregates.mapping import replay
+from server.api.openapi import PostEventsOperation
+from server.api.problems import ProblemDetail
+from server.api.request_id import request_id_of
+from server.auth.middleware import OVERSEERS, READERS, WRITERS, principal_of
+from server.auth.tokens import Principal, Role
+from server.eventstore import EventStore, LogFollower, Recorded, StoredEvent
+from server.services.posting import PostingService
+
+MAX_BATCH = 1000
+_body_decoder = msgspec.json.Decoder(EventBody)
+
+
+def receipt_of(recorded: Recorded) -> Receipt:
+    return Receipt(
+        id=recorded.id,
+        type=recorded.type,
+        stream=recorded.stream,
+        version=recorded.version,
+        position=recorded.position,
+        recorded_at=recorded.recorded_at,
+        hash=recorded.hash.hex(),
+    )
+
+
+def logged(event: StoredEvent) -> LoggedEvent:
+    entry = event.decode()
+    meta = entry.metadata
+    return LoggedEvent(
+        id=event.id,
+        type=event.type,
+        schema_version=event.schema_version,
+        stream=event.stream,
+        version=event.version,
+        position=event.position,
+        recorded_at=event.recorded_at,
+        recorded_by=RecordedBy(
+            principal=meta.principal or "", role=meta.role or "", partner_id=meta.partner_id
+        ),
+        request_id=meta.request_id,
+        data=entry.data,
+        hash=event.leaf_hash.hex(),
+    )
+
+
+def decode_body(body: bytes) -> list[EventIn]:
+    """The request body as envelopes; ProblemDetail 400 with the failing path otherwise."""
+    try:
+        decoded = _body_decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        path, message = _split_path(str(exc))
+        raise ProblemDetail(
+            400,
+            "invalid-event",
+            "Invalid event",
+            f"{message} at {path or 'the body'}",
+            errors=[{"path": path, "message": message}],
+        ) from None
+    except msgspec.DecodeError as exc:
+        raise ProblemDetail(400, "malformed-json", "Malformed JSON", str(exc)) from None
+    envelopes = decoded if isinstance(decoded, list) else [decoded]
+    if not envelopes:
+        raise ProblemDetail(400, "empty-batch", "Empty batch", "the array holds no events")
+    if len(envelopes) > MAX_BATCH:
+        raise ProblemDetail(
+            400,
+            "batch-too-large",
+            "Batch too large",
+            f"{len(envelopes)} events in one batch; at most {MAX_BATCH}",
+        )
+    return envelopes
+
+
+def _split_path(text: str) -> tuple[str, str]:
+    """msgspec says `Expected int, got str - at `$[0].data.x``: return ("[0].data.x", ...)."""
+    message, sep, where = text.rpartition(" - at `")
+    if not sep:
+        return "", text
+    path = where.rstrip("`").removeprefix("$").removeprefix(".")
+    return path, message
+
+
+class EventsController(Controller):
+    path = "/v1"
+    tags = ["events"]
+
+    @post(
+        "/events",
+        guards=[WRITERS],
+        operation_id="postEvents",
+        summary="Append one event or an atomic batch",
+        operation_class=PostEventsOperation,
+        status_code=201,
+    )
+    async def post_events(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
+        """Append one event (answer: a receipt) or an array of up to 1,000 (answer: an array
+        of receipts, in order); a batch is appended all or nothing.
+
+        Send an `id` (a UUID you choose) with every event: re-posting the same id returns
+        the original receipt with 200 and appends nothing, so retries are always safe.
+        `expected_version` makes the post conditional on the stream's version. Errors are
+        `application/problem+json`: 400 bad input, 403 not yours to post, 409 version
+        conflict (with `current_version`) or an id reused for other content, 415 not
+        JSON, 422 a rule broken (the problem `type` names the rule), 503 retry later."""
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json" and not media.endswith("+json"):
+            raise ProblemDetail(
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the events as application/json",
+            )
+        raw = await request.body()
+        envelopes = decode_body(raw)
+        service: PostingService = state.posting
+        posted = await service.post(principal_of(request), envelopes, request_id_of(request))
+        receipts = [receipt_of(r) for r in posted.receipts]
+        body: Any = receipts if _is_array(raw) else receipts[0]
+        return Response(body, status_code=201 if posted.appended_any else 200)
+
+    @get(
+        "/events",
+        guards=[OVERSEERS],
+        operation_id="readLog",
+        summary="The global log in position order",
+    )
+    async def read_log(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        after: Annotated[int, Parameter(ge=0, description="last position already seen")] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=10_000)] = 1000,
+    ) -> Any:
+        """Events after `after`, at most `limit`, each with its envelope and leaf hash.
+        With `Accept: text/event-stream` the answer is a live feed that resumes from
+        `Last-Event-ID` (the last position received)."""
+        store: EventStore = state.store
+        if "text/event-stream" in request.headers.get("accept", ""):
+            last = request.headers.get("last-event-id", "")
+            start = int(last) if last.isdigit() else after
+            # the route's JSON media type would win over the stream's own; a header does not
+            return ServerSentEvent(
+                _feed(store, start, state.settings.poll_interval),
+                headers={"content-type": "text/event-stream; charset=utf-8"},
+            )
+        events = await store.read_log(after, limit)
+        return EventPage(
+            events=[logged(e) for e in events],
+            next_after=events[-1].position if events else after,
+        )
+
+    @get(
+        "/streams/{stream:str}/events",
+        guards=[READERS],
+        operation_id="readStream",
+        summary="A stream's events in version order",
+    )
+    async def read_stream(
+        self, request: Request[Any, Any, Any], state: State, stream: str
+    ) -> list[LoggedEvent]:
+        """Every event of one stream (one aggregate), oldest first. Partners may read the
+        streams that are theirs: their partner stream, their pledges, deliveries,
+        challenges and commitments, and meetings they attended."""
+        store: EventStore = state.store
+        events = await store.read_stream(stream)
+        if not events:
+            raise NotFoundException(f"no stream {stream!r}")
+        await _check_may_read(principal_of(request), stream, events)
+        return [logged(e) for e in events]
+
+    @get(
+        "/streams/{stream:str}",
+        guards=[READERS],
+        operation_id="streamState",
+        summary="An aggregate's state, now or as it stood",
+    )
+    async def stream_state(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        stream: str,
+        at_position: Annotated[int | None, Parameter(ge=0)] = None,
+        as_of: Annotated[datetime | None, Parameter(description="an RFC 3339 timestamp")] = None,
+    ) -> dict[str, Any]:
+        """The state of one aggregate, rebuilt from its events up to `at_position` or up to
+        `as_of` (time travel); without either, as it is now."""
+        store: EventStore = state.store
+        events = await store.read_stream(stream)
+        if not events:
+            raise NotFoundException(f"no stream {stream!r}")
+        await _check_may_read(principal_of(request), stream, events)
+        upto = [
+            e
+            for e in events
+            if (at_position is None or e.position <= at_position)
+            and (as_of is None or e.recorded_at <= as_of)
+        ]
+        if not upto:
+            raise NotFoundException(f"stream {stream!r} did not exist yet at that point")
+        aggregate = replay(upto)
+        assert aggregate is not None
+        public = {
+            key.lstrip("_"): value
+            for key, value in vars(aggregate).items()
+            if key != "_pending_events"
+        }
+        return {
+            "stream": stream,
+            "aggregate": type(aggregate).__name__,
+            "version": aggregate.version,
+            "as_of_position": upto[-1].position,
+            "state": public,
+        }
+
+
+def _is_array(body: bytes) -> bool:
+    return body.lstrip()[:1] == b"["
+
+
+async def _feed(
+    store: EventStore, after: int, poll: float
+) -> AsyncIterator[ServerSentEventMessage]:
+    follower = LogFollower(store, None, after=after, poll_interval=min(poll, 1.0))
+    encoder = msgspec.json.Encoder()
+    try:
+        async for batch in follower.batches():
+            for event in batch:
+                yield ServerSentEventMessage(
+                    data=encoder.encode(logged(event)).decode(),
+                    id=str(event.position),
+                    event=event.type,
+                )
+    finally:
+        await follower.close()
+
+
+async def _check_may_read(principal: Principal, stream: str, events: list[StoredEvent]) -> None:
+    if principal.role is not Role.PARTNER:
+        return
+    own = principal.partner_id
+    if stream == f"partner-{own}":
+        return
+    aggregate = replay(events)
+    for attribute in ("partner_id", "owner_partner_id"):
+        if getattr(aggregate, attribute, None) == own:
+            return
+    if own in (getattr(aggregate, "participant_ids", None) or ()):
+        return
+    raise PermissionDeniedException(f"stream {stream!r} is not {own!r}'s")

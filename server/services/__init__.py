@@ -1,0 +1,1 @@
+"""The service layer: plain async functions that load aggregates, decide, and append."""

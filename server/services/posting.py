@@ -1,0 +1,207 @@
+"""Posting events: check who may post, decide with the aggregates, append atomically.
+
+A batch is decided in order against a working set, so a later event sees the effect
+of an earlier one; the store appends all or none. Retries with known ids return the
+original receipts before any rule is looked at."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from schemas.envelope import EventIn, type_of
+from schemas.events import SCHEMA_VERSIONS, stream_of
+from server.aggregates.base import HamkariAggregate
+from server.aggregates.context import Context
+from server.aggregates.mapping import to_contract
+from server.aggregates.partner import check_partner_may_post
+from server.aggregates.registry import decide, evidence_ids, related_streams
+from server.auth.permissions import check_may_post, check_owns
+from server.auth.tokens import Principal, Role
+from server.eventstore import (
+    EventIdReused,
+    EventStore,
+    Metadata,
+    NewEvent,
+    Recorded,
+    StoredEvent,
+    VersionConflict,
+    canonical_json,
+)
+from server.services.repository import AggregateRepository
+
+TEHRAN = ZoneInfo("Asia/Tehran")
+# how often a batch is decided again when another writer moved one of its streams
+MAX_DECISIONS = 5
+
+
+def today_in_tehran(now: datetime | None = None) -> date:
+    return (now or datetime.now(TEHRAN)).astimezone(TEHRAN).date()
+
+
+@dataclass
+class Posted:
+    receipts: list[Recorded]
+
+    @property
+    def appended_any(self) -> bool:
+        return any(not r.replayed for r in self.receipts)
+
+
+@dataclass
+class _Decision:
+    events: list[NewEvent] = field(default_factory=list)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    aggregates: dict[str, HamkariAggregate] = field(default_factory=dict)
+    versions_before: dict[str, int] = field(default_factory=dict)
+
+
+class PostingService:
+    def __init__(self, store: EventStore, repository: AggregateRepository) -> None:
+        self.store = store
+        self.repository = repository
+
+    async def post(
+        self, principal: Principal, envelopes: Sequence[EventIn], request_id: str
+    ) -> Posted:
+        metadata = Metadata(
+            principal=principal.name,
+            role=principal.role.value,
+            partner_id=principal.partner_id,
+            request_id=request_id,
+        )
+        # ids the client chose; events without one get a fresh id now, so that every
+        # re-decision of this request appends the same ids
+        ids = [envelope.id or uuid.uuid4() for envelope in envelopes]
+        replays = await self._replayed(envelopes, ids)
+        todo = [i for i in range(len(envelopes)) if i not in replays]
+        receipts: dict[int, Recorded] = dict(replays)
+        if todo:
+            for attempt in range(MAX_DECISIONS):
+                decision = await self._decide(principal, envelopes, ids, todo, metadata)
+                try:
+                    appended = await self.store.append(
+                        decision.events, unchanged=decision.unchanged
+                    )
+                except VersionConflict as conflict:
+                    self.repository.forget([conflict.stream])
+                    if _client_expected(envelopes, todo, conflict) or attempt == MAX_DECISIONS - 1:
+                        raise
+                    continue
+                await self.repository.committed(
+                    list(decision.aggregates.values()), decision.versions_before
+                )
+                receipts.update(zip(todo, appended, strict=True))
+                break
+        return Posted([receipts[i] for i in range(len(envelopes))])
+
+    async def _replayed(
+        self, envelopes: Sequence[EventIn], ids: list[uuid.UUID]
+    ) -> dict[int, Recorded]:
+        chosen = {envelope.id for envelope in envelopes if envelope.id is not None}
+        if not chosen:
+            return {}
+        stored: dict[uuid.UUID, StoredEvent] = {e.id: e for e in await self.store.get(list(chosen))}
+        out: dict[int, Recorded] = {}
+        for index, envelope in enumerate(envelopes):
+            original = stored.get(ids[index])
+            if original is None:
+                continue
+            type_name = type_of(envelope)
+            same = (
+                original.type == type_name
+                and original.stream == stream_of(type_name, envelope.data)
+                and original.data == canonical_json(envelope.data)
+            )
+            if not same:
+                raise EventIdReused(ids[index], original.position)
+            out[index] = original.receipt(replayed=True)
+        return out
+
+    async def _decide(
+        self,
+        principal: Principal,
+        envelopes: Sequence[EventIn],
+        ids: list[uuid.UUID],
+        todo: list[int],
+        metadata: Metadata,
+    ) -> _Decision:
+        decision = _Decision()
+        working: dict[str, HamkariAggregate | None] = {}
+
+        asserted = {
+            stream_of(type_of(envelopes[i]), envelopes[i].data)
+            for i in todo
+            if envelopes[i].expected_version is not None
+        }
+
+        async def load(stream: str) -> HamkariAggregate | None:
+            if stream not in working:
+                aggregate = await self.repository.load(stream, fresh=stream in asserted)
+                working[stream] = aggregate
+                decision.versions_before[stream] = aggregate.version if aggregate else 0
+            return working[stream]
+
+        for index in todo:
+            check_may_post(principal, type_of(envelopes[index]), envelopes[index].data)
+        if principal.role is Role.PARTNER:
+            own = f"partner-{principal.partner_id}"
+            check_partner_may_post(await load(own))  # type: ignore[arg-type]
+        batch_ids = {ids[i] for i in todo}
+        wanted = {e for i in todo for e in evidence_ids(type_of(envelopes[i]), envelopes[i].data)}
+        known = {e.id for e in await self.store.get(list(wanted - batch_ids))} if wanted else set()
+        today = today_in_tehran()
+        decided_ids: set[uuid.UUID] = set()
+
+        for index in todo:
+            envelope = envelopes[index]
+            type_name = type_of(envelope)
+            stream = stream_of(type_name, envelope.data)
+            current = await load(stream)
+            version = current.version if current else 0
+            if envelope.expected_version is not None and envelope.expected_version != version:
+                raise VersionConflict(stream, envelope.expected_version, version)
+            check_owns(principal, type_name, current)
+            related = {s: await load(s) for s in related_streams(type_name, envelope.data, current)}
+            context = Context(
+                today=today,
+                related=related,
+                known_event_ids=frozenset(known | decided_ids),
+            )
+            aggregate = decide(type_name, current, envelope.data, context)
+            [event] = aggregate.collect_events()
+            contract_type, schema_version, data = to_contract(event)
+            assert contract_type == type_name
+            decision.events.append(
+                NewEvent(
+                    id=ids[index],
+                    type=type_name,
+                    stream=stream,
+                    data=data,
+                    schema_version=schema_version or SCHEMA_VERSIONS[type_name],
+                    expected_version=version,
+                    metadata=metadata,
+                )
+            )
+            working[stream] = aggregate
+            decision.aggregates[stream] = aggregate
+            decided_ids.add(ids[index])
+        written = {event.stream for event in decision.events}
+        decision.unchanged = {
+            stream: decision.versions_before[stream] for stream in working if stream not in written
+        }
+        return decision
+
+
+def _client_expected(
+    envelopes: Sequence[EventIn], todo: list[int], conflict: VersionConflict
+) -> bool:
+    """Whether the conflict is on a stream whose version the client itself asserted."""
+    return any(
+        envelopes[i].expected_version is not None
+        and stream_of(type_of(envelopes[i]), envelopes[i].data) == conflict.stream
+        for i in todo
+    )

@@ -1,0 +1,98 @@
+"""Roles and tokens at the API's edge: 401 without a valid token, 403 for the wrong role
+or another partner's data; nothing appended on refusal."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from server.auth.tokens import revoke
+from tests.api.conftest import Api, ev
+from tests.api.test_bad_input import assert_problem
+
+
+async def test_no_token_gets_401(api: Api) -> None:
+    response = await api.client.post("/v1/events", json=ev("PartnerRegistered"))
+    assert_problem(response, 401)
+    response = await api.client.get("/v1/events", headers={"Authorization": "Basic abc"})
+    assert_problem(response, 401)
+
+
+async def test_an_unknown_token_gets_401(api: Api) -> None:
+    response = await api.client.get("/v1/events", headers={"Authorization": "Bearer hmk_wrong"})
+    assert_problem(response, 401)
+
+
+async def test_a_revoked_token_gets_401(api: Api, database_url: str) -> None:
+    assert (await api.get("auditor", "/v1/events")).status_code == 200
+    conn = await asyncpg.connect(database_url)
+    try:
+        await revoke(conn, "test-auditor")
+    finally:
+        await conn.close()
+    assert_problem(await api.get("auditor", "/v1/events"), 401)
+
+
+async def test_an_auditor_cannot_post_at_all(api: Api) -> None:
+    assert_problem(await api.post("auditor", ev("PartnerRegistered")), 403)
+    assert await api.count() == 0
+
+
+async def test_a_partner_cannot_post_admin_events(api: Api) -> None:
+    for body in (ev("PartnerRegistered", partner_id="nrc"), ev("SiteRegistered")):
+        assert_problem(await api.post("nrc", body), 403)
+    assert await api.count() == 0
+
+
+async def test_a_partner_cannot_post_for_another_partner(api: Api) -> None:
+    await api.setup_world()
+    before = await api.count()
+    problem = assert_problem(
+        await api.post("nrc", ev("ServiceDelivered", partner_id="ayandeh")), 403
+    )
+    assert "ayandeh" in problem["detail"]
+    assert_problem(await api.post("nrc", ev("PledgeMade", partner_id="ayandeh")), 403)
+    assert await api.count() == before
+
+
+async def test_a_partner_cannot_act_on_another_partners_pledge(api: Api) -> None:
+    await api.setup_world()
+    made = ev("PledgeMade", partner_id="ayandeh", site_id=None)
+    assert (await api.post("ayandeh", made)).status_code == 201
+    pledge_id = made["data"]["pledge_id"]
+    before = await api.count()
+    assert_problem(await api.post("nrc", ev("PledgeCancelled", pledge_id=pledge_id)), 403)
+    assert_problem(await api.post("nrc", ev("DisbursementRecorded", pledge_id=pledge_id)), 403)
+    assert await api.count() == before
+
+
+async def test_a_coordinator_may_not_post_deliveries_or_admin_events(api: Api) -> None:
+    await api.setup_world()
+    before = await api.count()
+    assert_problem(await api.post("coordinator", ev("ServiceDelivered")), 403)
+    assert_problem(await api.post("coordinator", ev("PartnerSuspended")), 403)
+    assert await api.count() == before
+
+
+async def test_a_partner_cannot_read_another_partners_stream_or_the_whole_log(api: Api) -> None:
+    await api.setup_world()
+    made = ev("PledgeMade", partner_id="ayandeh", site_id=None)
+    assert (await api.post("ayandeh", made)).status_code == 201
+    stream = f"pledge-{made['data']['pledge_id']}"
+    assert (await api.get("ayandeh", f"/v1/streams/{stream}/events")).status_code == 200
+    assert_problem(await api.get("nrc", f"/v1/streams/{stream}/events"), 403)
+    assert_problem(await api.get("nrc", f"/v1/streams/{stream}"), 403)
+    assert_problem(await api.get("nrc", "/v1/events"), 403)
+    assert (await api.get("nrc", "/v1/streams/partner-nrc/events")).status_code == 200
+    assert (await api.get("auditor", f"/v1/streams/{stream}/events")).status_code == 200
+
+
+async def test_every_event_records_who_appended_it(api: Api) -> None:
+    await api.setup_world()
+    response = await api.post("nrc", ev("ChallengeReported"), headers={"X-Request-Id": "req-42"})
+    assert response.status_code == 201, response.text
+    assert response.headers["x-request-id"] == "req-42"
+    [event] = (
+        await api.get("auditor", f"/v1/events?after={response.json()['position'] - 1}")
+    ).json()["events"]
+    assert event["recorded_by"] == {"principal": "test-nrc", "role": "partner", "partner_id": "nrc"}
+    assert event["request_id"] == "req-42"
