@@ -13,17 +13,26 @@ async def create_pool(
 ) -> asyncpg.Pool:
     """A pool whose every connection acts as the application role.
 
-    The role is a startup parameter, so it is the session default that asyncpg's
-    RESET ALL on release returns to: the server can never write as the owner.
+    The role is a startup parameter (the session default), so no statement of the
+    server's ever runs as the owner. Connections go back to the pool without asyncpg's
+    reset (`RESET ALL; UNLISTEN *; ...`, a round trip on every release): the server
+    keeps no session state on pool connections. Advisory locks are transaction-scoped,
+    settings are `SET LOCAL`, and LISTEN and session locks live on dedicated
+    connections (server/eventstore/subscription.py, server/projections/host.py).
     """
     pool = await asyncpg.create_pool(
         dsn,
+        reset=_keep_session,
         min_size=settings.pool_min_size if min_size is None else min_size,
         max_size=settings.pool_max_size if max_size is None else max_size,
         server_settings={"role": settings.app_role, "application_name": "hamkari"},
     )
     assert pool is not None
     return pool
+
+
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """The pool's reset: nothing to undo (see create_pool)."""
 
 
 async def connect_owner(dsn: str) -> asyncpg.Connection:

@@ -58,6 +58,29 @@ class EventStore:
         )
         return [stored_event(row) for row in rows]
 
+    async def read_streams(self, after: Mapping[str, int]) -> dict[str, list[StoredEvent]]:
+        """Several streams at once, each after its own version: one query for a batch.
+
+        Every stream asked for is in the answer (an empty list when it has no later
+        events); each list is in version order."""
+        out: dict[str, list[StoredEvent]] = {stream: [] for stream in after}
+        if not after:
+            return out
+        rows = await self.pool.fetch(
+            f"""
+            SELECT {STORED_COLUMNS}
+            FROM unnest($1::text[], $2::bigint[]) AS wanted(wanted_stream, after_version)
+            JOIN events ON events.stream = wanted_stream AND events.version > after_version
+            ORDER BY events.stream, events.version
+            """,
+            list(after),
+            list(after.values()),
+        )
+        for row in rows:
+            event = stored_event(row)
+            out[event.stream].append(event)
+        return out
+
     async def stream_version(self, stream: str) -> int:
         value = await self.pool.fetchval(
             "SELECT coalesce(max(version), 0) FROM events WHERE stream = $1", stream

@@ -6,8 +6,9 @@ original receipts before any rule is looked at."""
 
 from __future__ import annotations
 
+import copy
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -138,11 +139,16 @@ class PostingService:
             if envelopes[i].expected_version is not None
         }
 
+        async def prefetch(streams: Iterable[str]) -> None:
+            wanted = [stream for stream in streams if stream not in working]
+            if wanted:
+                loaded = await self.repository.load_many(wanted, fresh=asserted)
+                for stream, aggregate in loaded.items():
+                    working[stream] = aggregate
+                    decision.versions_before[stream] = aggregate.version if aggregate else 0
+
         async def load(stream: str) -> HamkariAggregate | None:
-            if stream not in working:
-                aggregate = await self.repository.load(stream, fresh=stream in asserted)
-                working[stream] = aggregate
-                decision.versions_before[stream] = aggregate.version if aggregate else 0
+            await prefetch([stream])
             return working[stream]
 
         for index in todo:
@@ -150,17 +156,33 @@ class PostingService:
         if principal.role is Role.PARTNER:
             own = f"partner-{principal.partner_id}"
             check_partner_may_post(await load(own))  # type: ignore[arg-type]
+        # every stream the batch writes, then every stream those read, in two round trips
+        # (the loop below still loads what an earlier event of the batch made relevant)
+        streams = {i: stream_of(type_of(envelopes[i]), envelopes[i].data) for i in todo}
+        await prefetch(streams.values())
+        await prefetch(
+            related
+            for i in todo
+            for related in related_streams(
+                type_of(envelopes[i]), envelopes[i].data, working[streams[i]]
+            )
+        )
         batch_ids = {ids[i] for i in todo}
         wanted = {e for i in todo for e in evidence_ids(type_of(envelopes[i]), envelopes[i].data)}
         known = {e.id for e in await self.store.get(list(wanted - batch_ids))} if wanted else set()
         today = today_in_tehran()
         decided_ids: set[uuid.UUID] = set()
+        private: set[str] = set()
 
         for index in todo:
             envelope = envelopes[index]
             type_name = type_of(envelope)
             stream = stream_of(type_name, envelope.data)
             current = await load(stream)
+            if current is not None and stream not in private:
+                # loaded aggregates are the repository's shared ones: decide on a copy
+                current = working[stream] = copy.deepcopy(current)
+                private.add(stream)
             version = current.version if current else 0
             if envelope.expected_version is not None and envelope.expected_version != version:
                 raise VersionConflict(stream, envelope.expected_version, version)
@@ -187,6 +209,7 @@ class PostingService:
                 )
             )
             working[stream] = aggregate
+            private.add(stream)
             decision.aggregates[stream] = aggregate
             decided_ids.add(ids[index])
         written = {event.stream for event in decision.events}

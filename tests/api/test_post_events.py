@@ -142,3 +142,24 @@ async def test_a_suspended_partner_cannot_post(api: Api) -> None:
     assert await api.count() == before
     assert (await api.post("admin", ev("PartnerReinstated", partner_id="nrc"))).status_code == 201
     assert (await api.post("nrc", ev("ChallengeReported"))).status_code == 201
+
+
+async def test_a_refused_batch_leaves_no_trace_in_the_cached_aggregates(api: Api) -> None:
+    """Aggregates are cached and shared between requests; a decision works on copies.
+    A batch that disburses from a pledge and then breaks a rule must not leave the
+    cached pledge believing the disbursement happened."""
+    await api.setup_world()
+    made = ev("PledgeMade", site_id=None, amount="100.00", currency="EUR")
+    pledge_id = made["data"]["pledge_id"]
+    assert (await api.post("nrc", made)).status_code == 201
+    refused = [
+        ev("DisbursementRecorded", pledge_id=pledge_id, amount="70.00", currency="EUR"),
+        ev("ServiceDelivered", site_id="nowhere"),
+    ]
+    assert_problem(await api.post("nrc", refused), 422)
+    # the whole 100.00 is still there to disburse, and the stream is still at version 1
+    # (no expected_version: that would make the service read the stream afresh)
+    whole = ev("DisbursementRecorded", pledge_id=pledge_id, amount="100.00", currency="EUR")
+    response = await api.post("nrc", whole)
+    assert response.status_code == 201, response.text
+    assert response.json()["version"] == 2
