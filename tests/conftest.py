@@ -107,27 +107,35 @@ def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
 class LiveServer:
     """A `hamkari serve` process on a free port, as an operator starts it."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *args: str) -> None:
         import socket
 
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
         self.env = env
+        self.args = args  # more `hamkari serve` arguments, e.g. ("--workers", "2")
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[str] | None = None
+        # its output goes to a file, not a pipe: nobody reads a pipe during a test, and a
+        # full one would stall the server's logging
+        self.log_path = Path(tempfile.mkstemp(prefix="hamkari-serve-", suffix=".log")[1])
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
     def start(self) -> None:
         import httpx
 
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        with self.log_path.open("a") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), *self.args],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -136,8 +144,7 @@ class LiveServer:
             except httpx.TransportError:
                 pass
             if self.process.poll() is not None:
-                output = self.process.stdout.read() if self.process.stdout else ""
-                raise RuntimeError(f"hamkari serve exited: {output}")
+                raise RuntimeError(f"hamkari serve exited: {self.output()[-4000:]}")
             if time.monotonic() > deadline:
                 raise RuntimeError("hamkari serve did not become ready in 60 s")
             time.sleep(0.2)
@@ -150,6 +157,7 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.log_path.unlink(missing_ok=True)
 
 
 @pytest.fixture
@@ -160,3 +168,22 @@ def live_server(cli_env: dict[str, str]) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+def load_demo(env: dict[str, str]) -> dict[str, str]:
+    """`hamkari demo load` as `make run` does it; the demo tokens it saved, by name."""
+    import json
+
+    loaded = subprocess.run(
+        [sys.executable, "-m", "server.cli", "demo", "load"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    tokens: dict[str, str] = json.loads(
+        (Path(env["HAMKARI_DATA_DIR"]) / "demo-tokens.json").read_text()
+    )
+    return tokens

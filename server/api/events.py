@@ -60,7 +60,7 @@ def logged(event: StoredEvent) -> LoggedEvent:
     )
 
 
-def decode_body(body: bytes) -> list[EventIn]:
+def decode_body(body: bytes, max_batch: int = MAX_BATCH) -> list[EventIn]:
     """The request body as envelopes; ProblemDetail 400 with the failing path otherwise."""
     try:
         decoded = _body_decoder.decode(body)
@@ -78,12 +78,12 @@ def decode_body(body: bytes) -> list[EventIn]:
     envelopes = decoded if isinstance(decoded, list) else [decoded]
     if not envelopes:
         raise ProblemDetail(400, "empty-batch", "Empty batch", "the array holds no events")
-    if len(envelopes) > MAX_BATCH:
+    if len(envelopes) > max_batch:
         raise ProblemDetail(
             400,
             "batch-too-large",
             "Batch too large",
-            f"{len(envelopes)} events in one batch; at most {MAX_BATCH}",
+            f"{len(envelopes)} events in one batch; at most {max_batch}",
         )
     return envelopes
 
@@ -128,7 +128,7 @@ class EventsController(Controller):
                 "send the events as application/json",
             )
         raw = await request.body()
-        envelopes = decode_body(raw)
+        envelopes = decode_body(raw, state.settings.max_batch_events)
         service: PostingService = state.posting
         posted = await service.post(principal_of(request), envelopes, request_id_of(request))
         receipts = [receipt_of(r) for r in posted.receipts]

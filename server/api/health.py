@@ -1,5 +1,6 @@
 """Liveness and readiness: /health says the process is up, /ready that the database
-answers and its schema is current."""
+answers, its schema is current and no projection is further behind the log than
+HAMKARI_READY_MAX_LAG events."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ class HealthController(Controller):
 
     @get("/ready", operation_id="ready", summary="Can the server take traffic")
     async def ready(self, state: State) -> Response[Any]:
-        """200 when the database answers within a second and every migration is applied."""
+        """200 when the database answers within a second, every migration is applied and
+        every projection is within `HAMKARI_READY_MAX_LAG` events of the log head (a
+        stopped projection soon is not); 503 with the reason otherwise."""
         pool: asyncpg.Pool = state.pool
         try:
             async with asyncio.timeout(1.0):
@@ -33,6 +36,12 @@ class HealthController(Controller):
                     row["version"]
                     for row in await pool.fetch("SELECT version FROM schema_migrations")
                 }
+                behind = await pool.fetch(
+                    "SELECT p.name, h.last_position - p.position AS lag"
+                    " FROM projections p CROSS JOIN log_head h"
+                    " WHERE h.last_position - p.position > $1 ORDER BY p.name",
+                    state.settings.ready_max_lag,
+                )
         except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
             return problem_response(
                 503, "not-ready", "Not ready", f"database unavailable: {exc}", retry_after=2
@@ -41,5 +50,10 @@ class HealthController(Controller):
         if missing:
             return problem_response(
                 503, "not-ready", "Not ready", f"migrations not applied: {', '.join(missing)}"
+            )
+        if behind:
+            lagging = ", ".join(f"{row['name']} ({row['lag']} events)" for row in behind)
+            return problem_response(
+                503, "not-ready", "Not ready", f"projections behind the log: {lagging}"
             )
         return Response({"status": "ready", "migrations": len(applied)})

@@ -15,6 +15,7 @@ from schemas.problems import Problem, ProblemError
 from server.aggregates.base import RuleBroken
 from server.auth.permissions import Forbidden
 from server.eventstore import EventIdReused, StoreClosed, StoreUnavailable, VersionConflict
+from server.eventstore.appender import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,18 @@ def unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     )
 
 
+def database_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """A read or a lookup (a token, a report) that lost the database: 503, never 500."""
+    log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+    return problem_response(
+        503,
+        "database-unavailable",
+        "Service unavailable",
+        "the database is unavailable; retry after the time in Retry-After",
+        retry_after=2,
+    )
+
+
 def internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "internal", "Internal server error", "an unexpected error")
@@ -142,5 +155,6 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     EventIdReused: id_reused,
     StoreUnavailable: unavailable,
     StoreClosed: unavailable,
+    **dict.fromkeys(UNAVAILABLE, database_down),
     Exception: internal,
 }

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from server.cli.common import migrate_dsn
 from server.config import Settings
 from server.database.runtime import database_url
+from server.observability.logs import granian_log_config
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -26,20 +31,37 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.workers
-    with database_url(settings) as dsn:
-        asyncio.run(migrate_dsn(dsn))
-        # workers are separate processes: they read the resolved database from the env
-        os.environ["DATABASE_URL"] = dsn
-        print(f"Hamkari listening on http://{host}:{port} ({workers} worker(s))", flush=True)
-        Server(
-            "server.app:app_from_env",
-            address=host,
-            port=port,
-            workers=workers,
-            interface=Interfaces.ASGI,
-            factory=True,
-            log_access=False,
-        ).serve()
+    # prometheus_client's multiprocess mode: a fresh directory, set before the workers
+    # fork and before anything here imports prometheus_client (docs/operator-guide.md)
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    metrics_dir = tempfile.mkdtemp(prefix="metrics-", dir=settings.data_dir)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        with database_url(settings) as dsn:
+            asyncio.run(migrate_dsn(dsn))
+            # workers are separate processes: they read the resolved database from the env
+            os.environ["DATABASE_URL"] = dsn
+            os.environ["HAMKARI_WORKERS"] = str(workers)
+            print(f"Hamkari listening on http://{host}:{port} ({workers} worker(s))", flush=True)
+            # SIGTERM: granian stops accepting, lets in-flight requests finish and runs
+            # each worker's lifespan shutdown; a worker still busy after the timeout is
+            # killed (nothing it had not acknowledged is lost)
+            Server(
+                "server.app:app_from_env",
+                address=host,
+                port=port,
+                workers=workers,
+                interface=Interfaces.ASGI,
+                factory=True,
+                log_access=False,
+                log_dictconfig=granian_log_config(),
+                workers_kill_timeout=max(1, math.ceil(settings.shutdown_timeout)),
+                # a worker that dies (OOM killer, a crash) is replaced; the others serve on
+                respawn_failed_workers=True,
+            ).serve()
+        print("Hamkari stopped", flush=True)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import cast
@@ -49,6 +50,9 @@ UNAVAILABLE = (
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
+    # a connection the server dropped mid-operation can leave asyncpg's protocol in
+    # this state (MagicStack/asyncpg#1069); the pool replaces the connection
+    asyncpg.InternalClientError,
 )
 
 
@@ -103,9 +107,11 @@ class Appender:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-        # figures for /metrics and the bench
+        # figures for /metrics and the bench; the observer hears of every committed
+        # group: (requests, events written, seconds to write and commit)
         self.groups_committed = 0
         self.events_committed = 0
+        self.observer: Callable[[int, int, float], None] | None = None
 
     @property
     def queue_depth(self) -> int:
@@ -164,6 +170,7 @@ class Appender:
         return group
 
     async def _commit(self, group: list[_Request]) -> None:
+        started = time.perf_counter()
         try:
             plan = await self._write(group)
         except UNAVAILABLE as exc:
@@ -181,6 +188,8 @@ class Appender:
             return
         self.groups_committed += 1
         self.events_committed += len(plan.rows)
+        if self.observer is not None:
+            self.observer(len(group), len(plan.rows), time.perf_counter() - started)
         for request, outcome in plan.outcomes:
             if request.future.done():
                 continue

@@ -76,8 +76,16 @@ class ProjectionHost:
         for name in self.runners:
             self._tasks[name] = asyncio.create_task(self._run(name), name=f"projection-{name}")
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop at a batch boundary: each runner ends after the batch it is writing (for
+        up to `grace` seconds; a batch cancelled after that rolls back whole)."""
         self._closing = True
+        self.wake()
+        # only the runners of projections held here may be writing; the others are
+        # waiting to take a lock over and are simply cancelled
+        writing = [task for name, task in self._tasks.items() if name in self._held]
+        if writing:
+            await asyncio.wait(writing, timeout=grace)
         tasks = [*self._tasks.values(), *self.rebuilds.values()]
         for task in tasks:
             task.cancel()

@@ -193,7 +193,10 @@ async def follow(
             if locate:
                 await runner.locate_failure()
                 locate = False
-            await runner.catch_up()
+            # batch by batch, so that a shutdown stops the runner at a batch boundary
+            more = True
+            while more and still_ours():
+                _applied, more = await runner.step()
             backoff = 0.05
         except Moved:
             continue

@@ -1,0 +1,85 @@
+"""Stop PostgreSQL under load and start it again: clients get 503 with Retry-After, never
+a 500; the server recovers by itself, without a restart; nothing acknowledged is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.database.embedded import EmbeddedPostgres
+from server.database.runtime import ensure_database, with_database
+from tests.faults.harness import (
+    Load,
+    Server,
+    assert_nothing_acknowledged_lost,
+    assert_projections_equal_a_rebuild,
+    hamkari,
+    issue_tokens,
+    set_up_world,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[EmbeddedPostgres]:
+    """A PostgreSQL this test alone may stop (a short path keeps its socket beside it)."""
+    root = Path(tempfile.mkdtemp(prefix="hk-", dir="/tmp"))
+    cluster = EmbeddedPostgres(root / "pgdata")
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+        root.rmdir()
+
+
+async def test_postgres_stopped_and_started_under_load(
+    own_postgres: EmbeddedPostgres, tmp_path: Path
+) -> None:
+    await ensure_database(own_postgres.dsn(), "hamkari")
+    owner_dsn = with_database(own_postgres.dsn(), "hamkari")
+    env = {**os.environ, "DATABASE_URL": owner_dsn, "HAMKARI_DATA_DIR": str(tmp_path)}
+    migrated = await asyncio.to_thread(hamkari, env, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    tokens = await issue_tokens(owner_dsn)
+    server = Server(env, "--workers", "2", log_dir=tmp_path)
+    server.start()
+    try:
+        await set_up_world(server.url, tokens)
+        load = Load(server.url, tokens)
+        load.start()
+        await asyncio.sleep(2)
+        before = len(load.tally.acknowledged)
+        await asyncio.to_thread(own_postgres.stop, "fast")
+        await asyncio.sleep(3)
+        during = dict(load.tally.statuses)
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            assert (await client.get("/ready")).status_code == 503
+            assert (await client.get("/health")).status_code == 200
+            metrics = await client.get("/metrics")
+            assert metrics.status_code == 200
+            assert "hamkari_database_up 0.0" in metrics.text
+        await asyncio.to_thread(own_postgres.start)
+        await asyncio.sleep(4)
+        tally = await load.stop()
+
+        assert before > 20, "the load had not got going before the outage"
+        assert during.get(503, 0) > 0, f"no client saw the outage: {during}"
+        assert tally.retry_after_missing == 0
+        assert not [s for s in tally.statuses if s >= 500 and s != 503], tally.statuses
+        assert not tally.unexpected, tally.unexpected[:5]
+        assert len(tally.acknowledged) > before + 20, "writes did not resume after the outage"
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            assert (await client.get("/ready")).status_code == 200
+        await assert_nothing_acknowledged_lost(owner_dsn, tally.acknowledged)
+        await assert_projections_equal_a_rebuild(server, tokens, env)
+        assert server.process is not None and server.process.poll() is None, "server restarted"
+    finally:
+        await asyncio.to_thread(server.stop)
