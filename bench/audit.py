@@ -145,8 +145,12 @@ def serve(dsn: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
         "HAMKARI_DATA_DIR": str(data_dir),
         "HAMKARI_CHECKPOINT_EVENTS": "0",
         "HAMKARI_CHECKPOINT_SECONDS": "0",
-        # the projections would be catching up on the whole log meanwhile: not measured here
+        # the projections would be catching up on the whole log meanwhile: not measured
+        # here, and /ready must not wait for them
         "HAMKARI_PROJECTIONS": "off",
+        "HAMKARI_READY_MAX_LAG": str(10**12),
+        # one token asks thousands of proofs in a row: the per-token limit would answer 429
+        "HAMKARI_RATE_LIMIT": "0",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],

@@ -26,7 +26,7 @@ from server.database.pool import create_pool
 from server.eventstore import Appender, EventStore, NewEvent, canonical_json
 from server.projections.catalog import PROJECTIONS
 from server.projections.commitments import commitment_rows
-from server.projections.deliveries import Filters, deliveries_report
+from server.projections.deliveries import Filters, deliveries_rows
 from server.projections.host import ProjectionHost, app_connector
 from server.projections.model import Conn
 from server.projections.partner_record import partner_record
@@ -83,19 +83,19 @@ def report_queries() -> dict[str, tuple[str, Query]]:
         "3W, one Jalali year": ("who-what-where", lambda c, n: who_what_where(c, n, year)),
         "deliveries by all four, all time": (
             "deliveries",
-            lambda c, n: deliveries_report(c, n, by_all, everything),
+            lambda c, n: deliveries_rows(c, n, by_all, everything),
         ),
         "deliveries by all four, one Jalali year": (
             "deliveries",
-            lambda c, n: deliveries_report(c, n, by_all, year),
+            lambda c, n: deliveries_rows(c, n, by_all, year),
         ),
         "deliveries by Jalali month": (
             "deliveries",
-            lambda c, n: deliveries_report(c, n, ["month"], Filters(period=year.period)),
+            lambda c, n: deliveries_rows(c, n, ["month"], Filters(period=year.period)),
         ),
         "deliveries by site,sector, one quarter": (
             "deliveries",
-            lambda c, n: deliveries_report(c, n, ["site", "sector"], quarter),
+            lambda c, n: deliveries_rows(c, n, ["site", "sector"], quarter),
         ),
         "pledges per partner and currency": (
             "pledges", lambda c, n: partner_rows(c, n, everything.period, None)

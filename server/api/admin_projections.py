@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 
 from server.api.problems import problem_response
+from server.auth.middleware import ADMINS, OVERSEERS
 from server.projections.catalog import PROJECTIONS
 from server.projections.host import ProjectionHost
 from server.projections.tracking import rebuild_running, statuses
@@ -20,12 +21,15 @@ _DESCRIPTIONS = {name: p.description for name, p in PROJECTIONS.items()}
 class AdminProjectionsController(Controller):
     """Operating the projections."""
 
-    # TODO(auth): GET for admin, coordinator and auditor (OVERSEERS); the rebuild POST
-    # for admin only (ADMINS).
     path = "/v1/admin/projections"
     tags = ["operations"]
 
-    @get("/", operation_id="listProjections", summary="Projections: position, lag, errors")
+    @get(
+        "/",
+        guards=[OVERSEERS],
+        operation_id="listProjections",
+        summary="Projections: position, lag, errors",
+    )
     async def list_projections(self, state: State) -> dict[str, Any]:
         """Each projection's position in the log, its lag behind the head (events and
         seconds), whether a process is running it, and the error that stopped it, if
@@ -36,6 +40,7 @@ class AdminProjectionsController(Controller):
 
     @post(
         "/{name:str}/rebuild",
+        guards=[ADMINS],
         operation_id="rebuildProjection",
         summary="Rebuild a projection from position 0",
         status_code=202,

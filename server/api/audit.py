@@ -14,6 +14,7 @@ from litestar.datastructures import State
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
+from schemas.common import MAX_SAFE_INT
 from server.api.problems import problem_response
 from server.audit.checkpoints import (
     Checkpoint,
@@ -29,6 +30,8 @@ from server.audit.tree_store import (
     prove_consistency,
     prove_inclusion,
 )
+from server.auth.middleware import OVERSEERS, READERS, requires
+from server.auth.tokens import Role
 
 T = TypeVar("T")
 
@@ -44,7 +47,7 @@ class CheckpointList(msgspec.Struct, kw_only=True):
 
 class InclusionProofBody(msgspec.Struct, kw_only=True):
     """PATH(leaf_index, D[size]) of RFC 9162, leaf side first. Hashes are base64, as in
-    receipts, checkpoints and the export."""
+    checkpoints and the export (a receipt's `hash` is the same leaf hash in hex)."""
 
     position: int
     leaf_index: int
@@ -116,13 +119,12 @@ class AuditController(Controller):
     """Tamper evidence for auditors: every event's leaf hash is in an RFC 9162 Merkle tree
     whose checkpoints the server signs. See docs/auditor-guide.md."""
 
-    # TODO(auth): auditor, admin, coordinator. The checkpoint and public-key reads stay
-    # public; inclusion proofs are for any authenticated reader (partners prove their own
-    # receipts); signing on demand is for admin and auditor. Put the guards here and on
-    # the handlers below as class attributes / `guards=` once server.auth settles.
+    # The latest checkpoint and the key are public (auth.middleware.PUBLIC_PATHS); proofs
+    # and the list of checkpoints are for any token (a partner proves its own receipts);
+    # the export is the whole log, for those who may read it all; signing on demand is for
+    # the directorate's admin and the auditor.
     path = "/v1/audit"
     tags = ["audit"]
-    guards: list[Any] = []
 
     @get(
         "/checkpoint",
@@ -144,12 +146,17 @@ class AuditController(Controller):
             return Response(latest, media_type=JSON)
         return Response(latest.note, media_type=TEXT)
 
-    @get("/checkpoints", operation_id="auditCheckpoints", summary="Signed checkpoints")
+    @get(
+        "/checkpoints",
+        guards=[READERS],
+        operation_id="auditCheckpoints",
+        summary="Signed checkpoints",
+    )
     async def checkpoints(
         self,
         state: State,
         after: Annotated[
-            int | None, QueryParameter(ge=-1, description="only sizes above this")
+            int | None, QueryParameter(ge=-1, le=MAX_SAFE_INT, description="only sizes above this")
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> CheckpointList:
@@ -162,6 +169,7 @@ class AuditController(Controller):
 
     @post(
         "/checkpoints",
+        guards=[requires(Role.ADMIN, Role.AUDITOR)],
         operation_id="auditSignCheckpoint",
         summary="Sign a checkpoint now",
         status_code=200,
@@ -181,6 +189,7 @@ class AuditController(Controller):
 
     @get(
         "/proofs/inclusion",
+        guards=[READERS],
         operation_id="auditInclusionProof",
         summary="Prove an event is in the log",
     )
@@ -188,11 +197,13 @@ class AuditController(Controller):
         self,
         state: State,
         position: Annotated[
-            int, QueryParameter(ge=1, description="the event's position (receipt)")
+            int, QueryParameter(ge=1, le=MAX_SAFE_INT, description="the event's position (receipt)")
         ],
         size: Annotated[
             int | None,
-            QueryParameter(ge=1, description="tree size; default: the latest checkpoint's"),
+            QueryParameter(
+                ge=1, le=MAX_SAFE_INT, description="tree size; default: the latest checkpoint's"
+            ),
         ] = None,
     ) -> Response[Any]:
         """The RFC 9162 inclusion proof of the event at `position` in the tree of `size`
@@ -237,16 +248,24 @@ class AuditController(Controller):
 
     @get(
         "/proofs/consistency",
+        guards=[READERS],
         operation_id="auditConsistencyProof",
         summary="Prove the log only grew",
     )
     async def consistency(
         self,
         state: State,
-        first: Annotated[int, QueryParameter(name="from", ge=1, description="the older tree size")],
+        first: Annotated[
+            int,
+            QueryParameter(name="from", ge=1, le=MAX_SAFE_INT, description="the older tree size"),
+        ],
         to: Annotated[
             int | None,
-            QueryParameter(ge=1, description="the newer size; default: the latest checkpoint's"),
+            QueryParameter(
+                ge=1,
+                le=MAX_SAFE_INT,
+                description="the newer size; default: the latest checkpoint's",
+            ),
         ] = None,
     ) -> Response[Any]:
         """The RFC 9162 consistency proof that the tree of `to` events extends the tree of
@@ -283,6 +302,7 @@ class AuditController(Controller):
 
     @get(
         "/export",
+        guards=[OVERSEERS],
         operation_id="auditExport",
         summary="Every event with its leaf hash (NDJSON)",
         media_type=EXPORT_MEDIA_TYPE,
@@ -290,9 +310,12 @@ class AuditController(Controller):
     async def export(
         self,
         state: State,
-        first: Annotated[int, QueryParameter(name="from", ge=1)] = 1,
+        first: Annotated[int, QueryParameter(name="from", ge=1, le=MAX_SAFE_INT)] = 1,
         last: Annotated[
-            int | None, QueryParameter(name="to", ge=1, description="default: the head of the log")
+            int | None,
+            QueryParameter(
+                name="to", ge=1, le=MAX_SAFE_INT, description="default: the head of the log"
+            ),
         ] = None,
     ) -> Response[Any] | Stream:
         """One line per event in position order: `{"position", "leaf_hash", "entry"}`,

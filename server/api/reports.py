@@ -7,19 +7,22 @@ Every report answers `?at_position=N` (as the log stood then), `?min_position=P`
 from __future__ import annotations
 
 import datetime
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from typing import Annotated, Any, TypeVar
 
+import msgspec
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, QueryParameter
 
+from schemas.common import MAX_SAFE_INT
 from server.api.problems import problem_response
+from server.auth.middleware import READERS
 from server.projections import formats
 from server.projections.commitments import STATUSES as COMMITMENT_STATUSES
 from server.projections.commitments import commitment_rows, today_in_tehran
-from server.projections.deliveries import GROUPS, Filters, deliveries_report
+from server.projections.deliveries import GROUPS, Filters, deliveries_rows
 from server.projections.model import Conn
 from server.projections.partner_record import partner_record
 from server.projections.periods import Period, PeriodError, parse_period
@@ -35,12 +38,17 @@ CSV = "text/csv; charset=utf-8"
 # the query parameters every report shares
 AtPosition = Annotated[
     int | None,
-    QueryParameter(ge=0, description="The report as it stood when the log ended at this position."),
+    QueryParameter(
+        ge=0,
+        le=MAX_SAFE_INT,
+        description="The report as it stood when the log ended at this position.",
+    ),
 ]
 MinPosition = Annotated[
     int | None,
     QueryParameter(
         ge=1,
+        le=MAX_SAFE_INT,
         description=(
             "Wait (up to a few seconds) until the report reflects this position, e.g. the "
             "`position` of your receipt; 503 with Retry-After if it does not in time."
@@ -88,7 +96,7 @@ def _respond(
     answer: Answer[Any],
     body: dict[str, Any],
     fmt: str,
-    rows: list[dict[str, Any]],
+    rows: Sequence[Mapping[str, Any] | msgspec.Struct],
     columns: formats.Columns,
     filename: str,
 ) -> Response[Any]:
@@ -126,10 +134,11 @@ async def _guarded(work: Callable[[], Awaitable[Response[Any]]]) -> Response[Any
 class ReportsController(Controller):
     """Reports for coordinators, auditors and partners."""
 
-    # TODO(auth): readers only: coordinator, auditor, partner (any partner may read
-    # reports; its own streams are guarded elsewhere) and admin — guards=[READERS].
+    # every role reads reports; a partner reads everyone's (its own streams are guarded
+    # in the events API)
     path = "/v1/reports"
     tags = ["reports"]
+    guards = [READERS]
 
     @get(
         "/who-what-where",
@@ -199,8 +208,8 @@ class ReportsController(Controller):
                 period=_period(calendar, from_, to), partner=partner, site=site, sector=sector
             )
 
-            async def query(conn: Conn, names: Any) -> list[dict[str, Any]]:
-                return await deliveries_report(conn, names, groups, filters)
+            async def query(conn: Conn, names: Any) -> list[msgspec.Struct]:
+                return await deliveries_rows(conn, names, groups, filters)
 
             answer = await _answer(state, "deliveries", query, at_position, min_position)
             body = {"period": filters.period.describe(), "group_by": groups, "rows": answer.body}

@@ -10,6 +10,8 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import msgspec
+
 from server.projections.who_what_where import COLUMNS as WHO_WHAT_WHERE
 
 Columns = Sequence[tuple[str, str]]
@@ -105,13 +107,17 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def to_csv(rows: Iterable[Mapping[str, Any]], columns: Columns, *, hxl: bool = False) -> str:
-    """CSV text with a header row, and the HXL hashtag row under it when `hxl`."""
+def to_csv(
+    rows: Iterable[Mapping[str, Any] | msgspec.Struct], columns: Columns, *, hxl: bool = False
+) -> str:
+    """CSV text with a header row, and the HXL hashtag row under it when `hxl`. Rows are
+    dicts or Structs (the deliveries report's)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([name for name, _ in columns])
     if hxl:
         writer.writerow([tag for _, tag in columns])
     for row in rows:
-        writer.writerow([_cell(row.get(name)) for name, _ in columns])
+        values = row if isinstance(row, Mapping) else msgspec.structs.asdict(row)
+        writer.writerow([_cell(values.get(name)) for name, _ in columns])
     return out.getvalue()
