@@ -1,0 +1,227 @@
+"""What every dashboard page shares: who is signed in (from the session cookie), the
+reader's language, the navigation their role may use, and rendering and errors as HTML."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import asyncpg
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.response import Redirect, Template
+from litestar.utils.scope.state import ScopeState
+
+from server.auth.tokens import Principal, Role
+from server.projections.reading import NotCaughtUp, PositionBeyondHead
+from server.web.i18n import LANG_COOKIE, Locale, language_of
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+TEMPLATE_DIR = HERE / "templates"
+
+SESSION_HOURS = 12
+#: the roles that may sign in; admin tokens stay with the API
+DASHBOARD_ROLES = frozenset({Role.COORDINATOR, Role.AUDITOR, Role.PARTNER})
+OVERSEERS = frozenset({Role.COORDINATOR, Role.AUDITOR})
+OPEN_PATHS = ("/sign-in", "/language", "/static/")
+
+
+def _fingerprints() -> dict[str, str]:
+    """Static file -> a short hash of its bytes: the URL changes when the file does, so
+    the files can be cached for a year."""
+    return {
+        path.relative_to(STATIC_DIR).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in STATIC_DIR.rglob("*")
+        if path.is_file()
+    }
+
+
+FINGERPRINTS = _fingerprints()
+
+
+def static_url(name: str) -> str:
+    return f"/static/{name}?v={FINGERPRINTS[name]}"
+
+
+ROWS_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Rows `first`..`last` (1-based) of `total`, on page `page` of `pages`."""
+
+    page: int
+    pages: int
+    total: int
+    first: int
+    last: int
+    query: str  # the request's other parameters, for the page links
+
+    def link(self, page: int) -> str:
+        return f"?{self.query}&page={page}" if self.query else f"?page={page}"
+
+
+def paginate(
+    request: Request[Any, Any, Any], rows: list[Any], size: int = ROWS_PER_PAGE
+) -> tuple[list[Any], Pager]:
+    """One page of `rows` (`?page=`, from 1): a page of tens of thousands of rows is
+    slow to draw and useless to read; totals are computed over all of them."""
+    pages = max(1, -(-len(rows) // size))
+    try:
+        page = min(max(1, int(request.query_params.get("page", "1"))), pages)
+    except ValueError:
+        page = 1
+    start = (page - 1) * size
+    shown = rows[start : start + size]
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
+    pager = Pager(page, pages, len(rows), start + 1 if shown else 0, start + len(shown), query)
+    return shown, pager
+
+
+@dataclass(frozen=True)
+class NavItem:
+    path: str
+    label: str
+
+
+def navigation(principal: Principal) -> list[NavItem]:
+    items = [
+        NavItem("/", "nav_overview"),
+        NavItem("/who-what-where", "nav_www"),
+        NavItem("/pledges", "nav_pledges"),
+        NavItem("/commitments", "nav_commitments"),
+    ]
+    if principal.role is Role.PARTNER:
+        items.append(NavItem(f"/partners/{principal.partner_id}", "nav_my_record"))
+    else:
+        items.append(NavItem("/partners", "nav_partners"))
+    if principal.role in OVERSEERS:
+        items.append(NavItem("/log", "nav_log"))
+    items.append(NavItem("/audit", "nav_audit"))
+    return items
+
+
+def locale_of(request: Request[Any, Any, Any]) -> Locale:
+    return Locale(language_of(request.cookies.get(LANG_COOKIE)))
+
+
+def viewer(request: Request[Any, Any, Any]) -> Principal:
+    """The signed-in principal (set by `authenticate_session`)."""
+    principal = request.scope.get("state", {}).get("web_principal")
+    if not isinstance(principal, Principal):
+        raise NotAuthorizedException("sign in first")
+    return principal
+
+
+def require_overseer(principal: Principal) -> None:
+    if principal.role not in OVERSEERS:
+        raise PermissionDeniedException("only coordinators and auditors read the log")
+
+
+def require_own_record(principal: Principal, partner_id: str) -> None:
+    if principal.role is Role.PARTNER and principal.partner_id != partner_id:
+        raise PermissionDeniedException(f"a partner sees its own record only, not {partner_id!r}")
+
+
+async def principal_for_hash(pool: asyncpg.Pool, token_hash: bytes) -> Principal | None:
+    """The principal of an active token, by its hash: the session keeps only the hash,
+    and a revoked token ends every session signed in with it."""
+    row = await pool.fetchrow(
+        "SELECT name, role, partner_id FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        token_hash,
+    )
+    if row is None or Role(row["role"]) not in DASHBOARD_ROLES:
+        return None
+    return Principal(name=row["name"], role=Role(row["role"]), partner_id=row["partner_id"])
+
+
+async def authenticate_session(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """before_request of every page: who is signed in, or off to the sign-in page."""
+    path = request.url.path
+    if path.startswith(OPEN_PATHS):
+        return None
+    session = request.session if "session" in request.scope else {}
+    token_hash = session.get("token_hash")
+    since = session.get("since", 0)
+    principal = None
+    if isinstance(token_hash, str) and time.time() - float(since) < SESSION_HOURS * 3600:
+        principal = await principal_for_hash(request.app.state.pool, bytes.fromhex(token_hash))
+    if principal is None:
+        request.clear_session()
+        return Redirect("/sign-in", status_code=303)
+    request.scope.setdefault("state", {})["web_principal"] = principal
+    return None
+
+
+def csrf_token(request: Request[Any, Any, Any]) -> str:
+    token = ScopeState.from_scope(request.scope).csrf_token
+    return token if isinstance(token, str) else ""
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template: str,
+    title: str,
+    *,
+    as_of: int | None = None,
+    status_code: int = 200,
+    principal: Principal | None = None,
+    **context: Any,
+) -> Template:
+    ui = locale_of(request)
+    if principal is None:
+        principal = request.scope.get("state", {}).get("web_principal")
+    return Template(
+        template_name=template,
+        context={
+            "ui": ui,
+            "title": ui.t(title),
+            "principal": principal,
+            "nav": navigation(principal) if principal else [],
+            "path": request.url.path,
+            "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            "csrf": csrf_token(request),
+            "static": static_url,
+            "as_of": as_of,
+            **context,
+        },
+        status_code=status_code,
+        headers=PAGE_HEADERS,
+    )
+
+
+# Nothing from elsewhere, ever: the policy enforces what the pages promise. Style
+# attributes draw the fulfilment bars; the one script is served from here.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+_ERROR_LABELS = {400: "bad_request", 403: "forbidden", 404: "not_found"}
+
+
+def html_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Errors on a page are pages: 401 sends the reader to sign in, others explain."""
+    if isinstance(exc, NotAuthorizedException):
+        return Redirect("/sign-in", status_code=303)
+    if isinstance(exc, PositionBeyondHead):
+        status, detail = 400, str(exc)
+    elif isinstance(exc, NotCaughtUp):
+        status, detail = 503, str(exc)
+    elif isinstance(exc, HTTPException):
+        status, detail = exc.status_code, exc.detail
+    else:
+        raise exc
+    label = _ERROR_LABELS.get(status, "error")
+    return render(request, "error.html", "error", status_code=status, message=label, detail=detail)

@@ -1,0 +1,124 @@
+"""One partner's record, printable on A4 for the next meeting, the list of partners, and
+a meeting with what was presented and promised there. A partner sees its own record and
+the meetings it attended; another partner's is 403, as in the streams API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from server.auth.tokens import Role
+from server.projections.commitments import commitment_rows, today_in_tehran
+from server.projections.deliveries import Filters
+from server.projections.model import Conn
+from server.projections.partner_record import partner_record
+from server.projections.reading import ReportReader
+from server.web.directory import directory
+from server.web.frame import locale_of, render, require_own_record, viewer
+from server.web.reports import _blank, _period
+
+
+class RecordsController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/partners")
+    async def partners(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        principal = viewer(request)
+        if principal.role is Role.PARTNER:
+            return Redirect(f"/partners/{principal.partner_id}", status_code=303)
+
+        async def query(conn: Conn, names: Any) -> Any:
+            return await directory(conn, names)
+
+        reader: ReportReader = request.app.state.reports
+        answer = await reader.read_live(("directory",), query)
+        return render(
+            request, "partners.html", "nav_partners", as_of=answer.as_of_position, names=answer.body
+        )
+
+    @get("/partners/{partner_id:str}")
+    async def partner(
+        self,
+        request: Request[Any, Any, Any],
+        partner_id: FromPath[str],
+        to: FromQuery[str | None] = None,
+    ) -> Template:
+        principal = viewer(request)
+        require_own_record(principal, partner_id)
+        ui = locale_of(request)
+        first = request.query_params.get("from")
+        filters = Filters(period=_period(ui, first, to))
+        day = today_in_tehran()
+
+        async def query(conn: Conn, names: Any) -> dict[str, Any] | None:
+            record = await partner_record(conn, names, partner_id, filters, day)
+            return None if record is None else {**record, "directory": await directory(conn, names)}
+
+        reader: ReportReader = request.app.state.reports
+        answer = await reader.read("partner", query)
+        if answer.body is None:
+            raise NotFoundException(f"no partner {partner_id!r} is registered")
+        return render(
+            request,
+            "partner.html",
+            "nav_partners",
+            as_of=answer.as_of_position,
+            record=answer.body,
+            names=answer.body["directory"],
+            chosen={"from": _blank(first) or "", "to": _blank(to) or ""},
+        )
+
+    @get("/meetings/{meeting_id:uuid}")
+    async def meeting(
+        self, request: Request[Any, Any, Any], meeting_id: FromPath[uuid.UUID]
+    ) -> Template:
+        principal = viewer(request)
+
+        async def query(conn: Conn, names: Any) -> dict[str, Any] | None:
+            meeting = await conn.fetchrow(
+                f"SELECT * FROM {names['meetings']} WHERE meeting_id = $1", meeting_id
+            )
+            if meeting is None:
+                return None
+            presented = await conn.fetch(
+                f"SELECT partner_id, summary, challenges FROM {names['presentations']}"
+                " WHERE meeting_id = $1 ORDER BY presented_position",
+                meeting_id,
+            )
+            promised = await commitment_rows(conn, names, on=today_in_tehran())
+            return {
+                "meeting": dict(meeting),
+                "participants": msgspec.json.decode(meeting["participants"]),
+                "presented": [
+                    {**dict(p), "challenges": msgspec.json.decode(p["challenges"])}
+                    for p in presented
+                ],
+                "commitments": [c for c in promised if c["meeting_id"] == str(meeting_id)],
+                "directory": await directory(conn, names),
+            }
+
+        reader: ReportReader = request.app.state.reports
+        answer = await reader.read_live(("directory", "commitments", "partner_record"), query)
+        body = answer.body
+        if body is None:
+            raise NotFoundException(f"no meeting {meeting_id}")
+        if principal.role is Role.PARTNER:
+            attended = {p["partner_id"] for p in body["participants"]}
+            attended.add(body["meeting"]["chair_partner_id"])
+            if principal.partner_id not in attended:
+                raise PermissionDeniedException("a partner sees the meetings it attended")
+        return render(
+            request,
+            "meeting.html",
+            "meeting",
+            as_of=answer.as_of_position,
+            names=body["directory"],
+            **{k: v for k, v in body.items() if k != "directory"},
+        )

@@ -1,0 +1,304 @@
+"""The report pages: the overview (this month against last), who-what-where with
+filters, pledges with fulfilment bars, and commitments with the overdue ones first.
+
+Each reads through the same ReportReader and query functions as the JSON reports, in
+the reader's calendar, so the figures on a page are the figures of the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.exceptions import ValidationException
+from litestar.params import FromQuery
+from litestar.response import Template
+
+from schemas.codes import SECTORS
+from server.projections.commitments import commitment_rows, today_in_tehran
+from server.projections.deliveries import Filters, deliveries_report
+from server.projections.model import Conn
+from server.projections.periods import (
+    Period,
+    PeriodError,
+    format_month,
+    month_key,
+    next_month,
+    parse_month,
+    parse_period,
+)
+from server.projections.pledges import partner_rows, pledge_rows, totals
+from server.projections.reading import ReportReader
+from server.projections.who_what_where import who_what_where
+from server.web import charts
+from server.web.directory import directory
+from server.web.frame import OVERSEERS, locale_of, paginate, render, viewer
+from server.web.i18n import Locale
+from server.web.ledger import latest_events
+
+OVERVIEW_PROJECTIONS = ("directory", "deliveries", "pledges", "commitments")
+CHART_MONTHS = 6
+
+
+def previous_month(key: int) -> int:
+    year, month = divmod(key, 100)
+    return (year - 1) * 100 + 12 if month == 1 else key - 1
+
+
+def _blank(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None
+
+
+def _period(ui: Locale, first: str | None, last: str | None) -> Period:
+    try:
+        return parse_period(ui.calendar, _blank(first), _blank(last))
+    except PeriodError as exc:
+        raise ValidationException(str(exc)) from None
+
+
+def _month(ui: Locale, text: str | None) -> int:
+    if _blank(text) is None:
+        return month_key(today_in_tehran(), ui.calendar)
+    try:
+        return parse_month(str(text).strip(), ui.calendar)
+    except PeriodError as exc:
+        raise ValidationException(str(exc)) from None
+
+
+def _compare(
+    this: list[dict[str, Any]], last: list[dict[str, Any]], key: str
+) -> list[dict[str, Any]]:
+    """Rows of this month and last side by side, largest this month first."""
+    now = {r[key]: r["total"] for r in this}
+    before = {r[key]: r["total"] for r in last}
+    rows = [{"key": k, "this": now.get(k, 0), "last": before.get(k, 0)} for k in {*now, *before}]
+    return sorted(rows, key=lambda r: (-r["this"], -r["last"], r["key"]))
+
+
+class ReportsPages(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/")
+    async def overview(
+        self, request: Request[Any, Any, Any], month: FromQuery[str | None] = None
+    ) -> Template:
+        principal = viewer(request)
+        ui = locale_of(request)
+        key = _month(ui, month)
+        before = previous_month(key)
+        first_chart = key
+        for _ in range(CHART_MONTHS - 1):
+            first_chart = previous_month(first_chart)
+
+        def one(m: int) -> Filters:
+            return Filters(period=Period(calendar=ui.calendar, first=m, last=m))
+
+        async def query(conn: Conn, names: Any) -> dict[str, Any]:
+            chart = Filters(period=Period(calendar=ui.calendar, first=first_chart, last=key))
+            everyone = Period(calendar=ui.calendar)
+            by_partner = await partner_rows(conn, names, everyone, None)
+            open_rows = await commitment_rows(conn, names, on=today_in_tehran(), status="open")
+            return {
+                "totals": [
+                    (await deliveries_report(conn, names, (), one(m)))[0] for m in (key, before)
+                ],
+                "sectors": _compare(
+                    await deliveries_report(conn, names, ("sector",), one(key)),
+                    await deliveries_report(conn, names, ("sector",), one(before)),
+                    "sector",
+                ),
+                "sites": _compare(
+                    await deliveries_report(conn, names, ("site",), one(key)),
+                    await deliveries_report(conn, names, ("site",), one(before)),
+                    "site_id",
+                ),
+                "months": await deliveries_report(conn, names, ("month",), chart),
+                "money": totals(by_partner),
+                "open": open_rows,
+                "directory": await directory(conn, names),
+            }
+
+        reader: ReportReader = request.app.state.reports
+        answer = await reader.read_live(OVERVIEW_PROJECTIONS, query)
+        body = answer.body
+        overdue = [r for r in body["open"] if r["overdue"]]
+        events = None
+        if principal.role in OVERSEERS:
+            events = await latest_events(request.app.state.pool, 10, answer.as_of_position)
+        month_keys = [first_chart]
+        while month_keys[-1] != key:
+            month_keys.append(next_month(month_keys[-1]))
+        found = {r["month"]: r["total"] for r in body["months"]}
+        series = [(ui.month(m), found.get(format_month(m), 0)) for m in month_keys]
+        return render(
+            request,
+            "overview.html",
+            "nav_overview",
+            as_of=answer.as_of_position,
+            month=key,
+            month_text=format_month(key),
+            previous=format_month(before),
+            following=format_month(next_month(key)),
+            last=before,
+            totals=body["totals"],
+            sectors=body["sectors"],
+            sites=body["sites"],
+            money=body["money"],
+            open_count=len(body["open"]),
+            overdue=overdue,
+            events=events,
+            names=body["directory"],
+            month_chart=charts.columns(series, ui, ui.t("by_month")),
+            # a month just begun has nothing to draw yet: then the month before it
+            chart_month=key if body["totals"][0]["total"] else before,
+            sector_chart=charts.bars(
+                [
+                    (ui.sector(r["key"]), r["this"] if body["totals"][0]["total"] else r["last"])
+                    for r in body["sectors"]
+                ],
+                ui,
+                ui.t("by_sector"),
+            ),
+        )
+
+    @get("/who-what-where")
+    async def who_what_where_page(
+        self,
+        request: Request[Any, Any, Any],
+        partner: FromQuery[str | None] = None,
+        site: FromQuery[str | None] = None,
+        sector: FromQuery[str | None] = None,
+        to: FromQuery[str | None] = None,
+    ) -> Template:
+        viewer(request)
+        ui = locale_of(request)
+        first = request.query_params.get("from")
+        filters = Filters(
+            period=_period(ui, first, to),
+            partner=_blank(partner),
+            site=_blank(site),
+            sector=_blank(sector),
+        )
+
+        async def query(conn: Conn, names: Any) -> dict[str, Any]:
+            return {
+                "rows": await who_what_where(conn, names, filters),
+                "directory": await directory(conn, names),
+            }
+
+        reader: ReportReader = request.app.state.reports
+        answer = await reader.read_live(("directory", "deliveries"), query)
+        rows = answer.body["rows"]
+        sums = {c: sum(r[c] for r in rows) for c in ("women", "men", "girls", "boys", "other")}
+        sums["total"] = sum(r["total"] for r in rows)
+        sums["deliveries"] = sum(r["deliveries"] for r in rows)
+        return render(
+            request,
+            "who_what_where.html",
+            "nav_www",
+            as_of=answer.as_of_position,
+            rows=rows,
+            sums=sums,
+            names=answer.body["directory"],
+            sectors=[code.code for code in SECTORS],
+            example_month=format_month(month_key(today_in_tehran(), ui.calendar)),
+            chosen={
+                "partner": filters.partner or "",
+                "site": filters.site or "",
+                "sector": filters.sector or "",
+                "from": _blank(first) or "",
+                "to": _blank(to) or "",
+            },
+        )
+
+    @get("/pledges")
+    async def pledges_page(
+        self, request: Request[Any, Any, Any], partner: FromQuery[str | None] = None
+    ) -> Template:
+        viewer(request)
+        ui = locale_of(request)
+        chosen = _blank(partner)
+        period = Period(calendar=ui.calendar)
+
+        async def query(conn: Conn, names: Any) -> dict[str, Any]:
+            by_partner = await partner_rows(conn, names, period, chosen)
+            return {
+                "rows": await pledge_rows(conn, names, period, chosen),
+                "totals": totals(by_partner),
+                "by_partner": by_partner,
+                "directory": await directory(conn, names),
+            }
+
+        reader: ReportReader = request.app.state.reports
+        answer = await reader.read_live(("directory", "pledges"), query)
+        body = answer.body
+        committed = [r for r in body["by_partner"] if r["status"] == "committed"]
+        rows, pager = paginate(request, body["rows"])
+        return render(
+            request,
+            "pledges.html",
+            "nav_pledges",
+            as_of=answer.as_of_position,
+            rows=rows,
+            pager=pager,
+            totals=body["totals"],
+            names=body["directory"],
+            chosen=chosen or "",
+            chart=charts.fulfilment(
+                [
+                    (
+                        f"{ui.name(*body['directory'].partner(r['partner_id']))} ({r['currency']})",
+                        r["fulfilment_percent"],
+                    )
+                    for r in committed
+                ],
+                ui,
+                ui.t("fulfilment_chart"),
+            ),
+        )
+
+    @get("/commitments")
+    async def commitments_page(
+        self,
+        request: Request[Any, Any, Any],
+        status: FromQuery[str | None] = None,
+        owner: FromQuery[str | None] = None,
+    ) -> Template:
+        viewer(request)
+        chosen_status = _blank(status)
+        if chosen_status not in (None, "open", "overdue", "fulfilled", "withdrawn"):
+            raise ValidationException(f"no status {chosen_status!r}")
+        chosen_owner = _blank(owner)
+        day = today_in_tehran()
+
+        async def query(conn: Conn, names: Any) -> dict[str, Any]:
+            meetings = await conn.fetch(
+                f"SELECT meeting_id, title_fa, title_en, held_on FROM {names['meetings']}"
+            )
+            return {
+                "rows": await commitment_rows(
+                    conn, names, on=day, status=chosen_status, owner=chosen_owner
+                ),
+                "directory": await directory(conn, names),
+                "meetings": {str(m["meeting_id"]): dict(m) for m in meetings},
+            }
+
+        reader: ReportReader = request.app.state.reports
+        answer = await reader.read_live(("directory", "commitments", "partner_record"), query)
+        # overdue first, longest overdue on top; then the rest by due date
+        rows = sorted(
+            answer.body["rows"],
+            key=lambda r: (not r["overdue"], -(r["days_overdue"] or 0), r["due_on"]),
+        )
+        rows, pager = paginate(request, rows)
+        return render(
+            request,
+            "commitments.html",
+            "nav_commitments",
+            as_of=answer.as_of_position,
+            rows=rows,
+            pager=pager,
+            names=answer.body["directory"],
+            meetings=answer.body["meetings"],
+            chosen={"status": chosen_status or "", "owner": chosen_owner or ""},
+        )
