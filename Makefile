@@ -6,9 +6,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install chromium wrk run test test-fast soak lint bench clean
 
 install: $(STAMP)
+
+# the browser of tests/web: Debian's chromium (Playwright drives it; it downloads nothing)
+chromium:
+	test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+# the HTTP load generator of `make bench`
+wrk:
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,19 +28,23 @@ run: install
 	$(BIN)/hamkari demo load
 	$(BIN)/hamkari serve
 
-test: install
+test: install chromium
 	$(BIN)/pytest
 
 # everything but the slow fault and load tests
-test-fast: install
+test-fast: install chromium
 	$(BIN)/pytest -m "not slow"
+
+# the soak of tests/faults for ten minutes instead of one (HAMKARI_SOAK_SECONDS)
+soak: install
+	HAMKARI_SOAK_SECONDS=$${HAMKARI_SOAK_SECONDS:-600} $(BIN)/pytest tests/faults/test_soak.py -s
 
 lint: install
 	$(BIN)/ruff check server schemas tests bench
 	$(BIN)/ruff format --check server schemas tests bench
 	$(BIN)/mypy
 
-bench: install
+bench: install wrk
 	$(BIN)/python -m bench
 
 clean:

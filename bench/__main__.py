@@ -6,10 +6,16 @@ import argparse
 import asyncio
 import datetime
 
-from bench import audit, eventstore, projections
+from bench import audit, eventstore, http, projections, workers
 from bench.harness import Cluster, machine
 
-SECTIONS = {"eventstore": eventstore, "projections": projections, "audit": audit}
+SECTIONS = {
+    "eventstore": eventstore,
+    "http": http,
+    "workers": workers,
+    "projections": projections,
+    "audit": audit,
+}
 
 
 async def main(scale: float, only: list[str] | None = None) -> None:

@@ -3,6 +3,7 @@ dependencies, problem mapping and OpenAPI."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +16,7 @@ from server.api.audit import AuditController
 from server.api.contract import ContractController
 from server.api.events import EventsController
 from server.api.health import HealthController
+from server.api.metrics import MetricsController
 from server.api.openapi import install_event_body_schema
 from server.api.problems import EXCEPTION_HANDLERS
 from server.api.reports import ReportsController
@@ -25,10 +27,15 @@ from server.auth.middleware import PUBLIC_PATHS, TokenAuthentication
 from server.config import Settings
 from server.database.pool import create_pool
 from server.eventstore import Appender, EventStore
+from server.observability.access import observe_middleware, record_responses
+from server.observability.limits import rate_limiting, request_timeouts
+from server.observability.logs import configure_logging
+from server.observability.metrics import Sampler, record_group
 from server.projections.host import ProjectionHost, app_connector
 from server.projections.reading import ReportReader
 from server.services.posting import PostingService
 from server.services.repository import AggregateRepository
+from server.web import TEMPLATE_CONFIG, WEB_PATHS, web_routers
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -40,12 +47,18 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         pool = await create_pool(dsn, settings)
         appender = Appender(pool, max_batch=settings.appender_max_batch)
+        appender.observer = record_group
         appender.start()
+        sampler = Sampler(pool, appender)
+        sampler.start()
+        app.state.metrics_sampler = sampler
         app.state.settings = settings
         app.state.pool = pool
         store = EventStore(pool, appender)
         app.state.store = store
-        app.state.posting = PostingService(store, AggregateRepository(store))
+        app.state.posting = PostingService(
+            store, AggregateRepository(store, cache_size=settings.aggregate_cache)
+        )
         projections = ProjectionHost(
             pool,
             app_connector(dsn, settings.app_role),
@@ -67,27 +80,42 @@ def create_app(settings: Settings) -> Litestar:
         try:
             yield
         finally:
-            await checkpointer.close()
-            await projections.close()
+            # SIGTERM: the ASGI server has stopped accepting and finished in-flight
+            # requests; commit what is still queued, stop the runners at a batch
+            # boundary, then close the pool (docs/operator-guide.md)
             await appender.close()
-            await pool.close()
+            await projections.close()
+            await checkpointer.close()
+            await sampler.close()
+            try:
+                await asyncio.wait_for(pool.close(), settings.shutdown_timeout)
+            except TimeoutError:
+                pool.terminate()
 
     app = Litestar(
         route_handlers=[
             HealthController,
+            MetricsController,
             ContractController,
             EventsController,
             ReportsController,
             AdminProjectionsController,
             AuditController,
+            *web_routers(settings),
         ],
         lifespan=[lifespan],
         middleware=[
             request_id_middleware,
-            DefineMiddleware(TokenAuthentication, exclude=PUBLIC_PATHS),
+            observe_middleware,
+            request_timeouts(settings.request_timeout),
+            rate_limiting(settings.rate_limit / max(1, settings.workers), settings.rate_burst),
+            # the dashboard's pages sign in with a session cookie (server/web)
+            DefineMiddleware(TokenAuthentication, exclude=[*PUBLIC_PATHS, WEB_PATHS]),
         ],
+        before_send=[record_responses(log_requests=settings.access_log)],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
+        template_config=TEMPLATE_CONFIG,
         openapi_config=OpenAPIConfig(
             title="Hamkari",
             version="1",
@@ -103,4 +131,5 @@ def create_app(settings: Settings) -> Litestar:
 
 def app_from_env() -> Litestar:
     """Factory for the ASGI server's workers: settings from the environment."""
+    configure_logging()
     return create_app(Settings.from_env())

@@ -42,6 +42,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     projection_batch: int = 5000
     projection_lock_retry: float = 5.0
     report_wait_max: float = 5.0
+    # operations (docs/operator-guide.md): the most events one POST may carry; requests
+    # per second (and burst) one token may make, 0 for no limit (per worker: the budget
+    # is split across workers); seconds a request may take before a 503; seconds
+    # SIGTERM waits for in-flight requests and the appender's queue; how far behind the
+    # log a projection may be before /ready says 503; one JSON line per request
+    max_batch_events: int = 1000
+    rate_limit: float = 200.0
+    rate_burst: int = 400
+    request_timeout: float = 30.0
+    shutdown_timeout: float = 30.0
+    ready_max_lag: int = 10_000
+    access_log: bool = True
+    # aggregates kept decoded in each worker's memory (an LRU; bounds its size)
+    aggregate_cache: int = 10_000
+    # the dashboard's cookies carry Secure (browsers send them over HTTPS and to
+    # localhost only); off only for a trusted plain-HTTP office network
+    web_secure_cookies: bool = True
 
     @property
     def pgdata(self) -> Path:
@@ -72,6 +89,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             except ValueError:
                 raise ValueError(f"{name} must be an integer, not {value!r}") from None
 
+        def number(name: str, default: float) -> float:
+            value = env.get(name)
+            if not value:
+                return default
+            try:
+                return float(value)
+            except ValueError:
+                raise ValueError(f"{name} must be a number, not {value!r}") from None
+
         return cls(
             database_url=text("DATABASE_URL", None),
             data_dir=text("HAMKARI_DATA_DIR", defaults.data_dir) or defaults.data_dir,
@@ -94,4 +120,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "HAMKARI_PROJECTION_LOCK_RETRY", int(defaults.projection_lock_retry)
             ),
             report_wait_max=integer("HAMKARI_REPORT_WAIT_MAX", int(defaults.report_wait_max)),
+            max_batch_events=integer("HAMKARI_MAX_BATCH_EVENTS", defaults.max_batch_events),
+            rate_limit=number("HAMKARI_RATE_LIMIT", defaults.rate_limit),
+            rate_burst=integer("HAMKARI_RATE_BURST", defaults.rate_burst),
+            request_timeout=number("HAMKARI_REQUEST_TIMEOUT", defaults.request_timeout),
+            shutdown_timeout=number("HAMKARI_SHUTDOWN_TIMEOUT", defaults.shutdown_timeout),
+            ready_max_lag=integer("HAMKARI_READY_MAX_LAG", defaults.ready_max_lag),
+            access_log=env.get("HAMKARI_ACCESS_LOG", "on").lower()
+            not in ("0", "off", "false", "no"),
+            aggregate_cache=integer("HAMKARI_AGGREGATE_CACHE", defaults.aggregate_cache),
+            web_secure_cookies=env.get("HAMKARI_WEB_SECURE_COOKIES", "on").lower()
+            not in ("0", "off", "false", "no"),
         )

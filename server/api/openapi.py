@@ -1,5 +1,6 @@
 """OpenAPI pieces litestar cannot infer: the POST /v1/events body, which the handler
-decodes itself so that validation errors carry full paths (`data.beneficiaries.women`)."""
+decodes itself so that validation errors carry full paths (`data.beneficiaries.women`),
+and the errors, which are all RFC 9457 `application/problem+json` documents."""
 
 from __future__ import annotations
 
@@ -7,9 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody, Schema
+from litestar.openapi.spec import (
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+)
 
 from schemas.envelope import EventBody
+from schemas.problems import Problem
 
 REF = "#/components/schemas/{name}"
 
@@ -22,11 +32,66 @@ def _to_schema(node: Any) -> Any:
     return node
 
 
+# the errors any operation may answer, beyond those litestar documents itself
+COMMON_ERRORS = {
+    "400": "The query or path is malformed.",
+    "503": "The database is unreachable for now; retry after `Retry-After` seconds.",
+}
+AUTHENTICATED_ERRORS = {
+    "401": "No token, or a token that is unknown or revoked.",
+    "403": "The token's role or partner may not do this.",
+    "429": "Too many requests for this token; retry after `Retry-After` seconds.",
+}
+PATH_ERRORS = {"404": "Nothing at this path."}
+POST_EVENT_ERRORS = {
+    "409": "An expected version does not match, or an event id was reused with other "
+    "content; `current_version` says the stream's version.",
+    "413": "The body or the batch is too large.",
+    "415": "The body is not `application/json`.",
+    "422": "The event breaks a rule; `type` names it (`.../rules/<slug>`).",
+}
+PUBLIC_OPERATIONS = ("/health", "/ready", "/metrics", "/schema", "/v1/codes", "/v1/schemas")
+
+
 def event_body_components() -> dict[str, Schema | Reference]:
     (root,), components = msgspec.json.schema_components([EventBody], ref_template=REF)
     out: dict[str, Any] = {name: _schema_from_dict(value) for name, value in components.items()}
     out["EventBody"] = _schema_from_dict(root)
+    # Problem has no nested Structs but ProblemError: both land in the components
+    _, problem_components = msgspec.json.schema_components([Problem], ref_template=REF)
+    out.update({name: _schema_from_dict(value) for name, value in problem_components.items()})
     return out
+
+
+def document_problems(openapi: OpenAPI) -> None:
+    """Declare every error response as `application/problem+json` with the Problem schema.
+
+    litestar documents its own 400s as `application/json` with a schema of its own;
+    Hamkari answers every error with a Problem (server/api/problems.py)."""
+    problem = OpenAPIMediaType(schema=Reference(ref=REF.format(name="Problem")))
+    for path, item in (openapi.paths or {}).items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation: Operation | None = getattr(item, method, None)
+            if operation is None:
+                continue
+            errors = dict(COMMON_ERRORS)
+            if not path.startswith(PUBLIC_OPERATIONS):
+                errors |= AUTHENTICATED_ERRORS
+            if "{" in path:
+                errors |= PATH_ERRORS
+            if path == "/v1/events" and method == "post":
+                errors |= POST_EVENT_ERRORS
+            responses = dict(operation.responses or {})
+            for status, description in errors.items():
+                responses.setdefault(status, OpenAPIResponse(description=description))
+            responses.setdefault(
+                "default", OpenAPIResponse(description="Any other error, as a problem document.")
+            )
+            for status, response in responses.items():
+                is_error = status == "default" or int(status) >= 400
+                if is_error and isinstance(response, OpenAPIResponse):
+                    response.content = {"application/problem+json": problem}
+            operation.responses = responses
 
 
 def _schema_from_dict(value: dict[str, Any]) -> Schema:
@@ -88,6 +153,7 @@ def install_event_body_schema(app: Any) -> None:
         extra = self.app.state.get("extra_openapi_components")
         if extra:
             openapi.components.schemas.update(extra)
+            document_problems(openapi)
         return openapi
 
     OpenAPIPlugin._build_openapi = build_with_extra_components  # type: ignore[method-assign]

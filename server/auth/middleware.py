@@ -51,7 +51,8 @@ def requires(*roles: Role) -> Any:
     """A guard that lets only the given roles through."""
     allowed = frozenset(roles)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # async: litestar would run a sync guard in a worker thread, a hop per request
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         if principal.role not in allowed:
             raise PermissionDeniedException(

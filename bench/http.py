@@ -1,0 +1,202 @@
+"""HTTP: `POST /v1/events` on one `hamkari serve` process, against its no-database twin.
+
+wrk (a separate process, two threads) drives both with bench/post_events.lua: fresh,
+valid ServiceDelivered events posted by a partner token, single events from 64
+connections and batches of 100 from 16. The twin (bench/ceiling.py) decodes and
+validates the same body and encodes the same receipts, without touching the database:
+the ratio says what the token check, the aggregates and the durable append cost."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from bench.harness import Cluster
+from server.auth.tokens import issue
+from tests.builders import partner_registered, site_registered
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = Path(__file__).with_name("post_events.lua")
+
+
+@dataclass
+class Load:
+    name: str
+    batch: int
+    requests: int
+    seconds: float
+    failed: int
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def events_per_second(self) -> float:
+        return (self.requests - self.failed) * self.batch / self.seconds
+
+    def line(self) -> str:
+        text = (
+            f"  {self.name:<52} {self.events_per_second:>11,.0f} ev/s"
+            f"   p50 {self.p50_ms:6.2f} ms   p99 {self.p99_ms:6.2f} ms"
+        )
+        return text + (f"   ({self.failed:,} failed)" if self.failed else "")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def process(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
+    """A server process, waited for until `ready_url` answers, stopped with SIGTERM."""
+    with tempfile.TemporaryFile() as output:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(ready_url, timeout=2)
+                    break
+                except httpx.TransportError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        output.seek(0)
+                        raise RuntimeError(f"{command} did not start: {output.read()!r}") from None
+                    time.sleep(0.2)
+            yield
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def wrk(name: str, url: str, token: str, batch: int, connections: int, seconds: int) -> Load:
+    env = {
+        **os.environ,
+        "HAMKARI_TOKEN": token,
+        "HAMKARI_BATCH": str(batch),
+        "HAMKARI_RUN": uuid.uuid4().hex[:8],
+    }
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(SCRIPT), url]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
+    requests, micros, status, socket_errors, p50, p99, _ = (int(x) for x in result.split()[1:])
+    return Load(
+        name=name,
+        batch=batch,
+        requests=requests,
+        seconds=micros / 1e6,
+        failed=status + socket_errors,
+        p50_ms=p50 / 1000,
+        p99_ms=p99 / 1000,
+    )
+
+
+async def prepare(dsn: str) -> dict[str, str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return {
+            "admin": await issue(conn, name="bench-admin", role="admin"),
+            "nrc": await issue(conn, name="bench-nrc", role="partner", partner_id="nrc"),
+        }
+    finally:
+        await conn.close()
+
+
+def measure_ceiling(seconds: int) -> tuple[Load, Load]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "bench.ceiling", str(port)]
+    with process(command, dict(os.environ), f"{url}/v1/events"):
+        single = wrk("no-database twin, single events, 64 conns", url, "-", 1, 64, seconds)
+        batches = wrk("no-database twin, batches of 100, 16 conns", url, "-", 100, 16, seconds)
+    return single, batches
+
+
+def measure_server(dsn: str, tokens: dict[str, str], seconds: int) -> tuple[Load, Load]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data_dir = tempfile.mkdtemp(prefix="hamkari-bench-serve-")
+    # one token drives the whole load: the per-token rate limit (HAMKARI_RATE_LIMIT)
+    # would measure itself
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "HAMKARI_DATA_DIR": data_dir,
+        "HAMKARI_RATE_LIMIT": "0",
+    }
+    command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
+    try:
+        with process(command, env, f"{url}/ready"):
+            admin = {"Authorization": f"Bearer {tokens['admin']}"}
+            setup = [
+                {"type": "PartnerRegistered", "data": partner_registered("nrc")},
+                {"type": "SiteRegistered", "data": site_registered("gol-tappeh")},
+            ]
+            answer = httpx.post(f"{url}/v1/events", json=setup, headers=admin, timeout=30)
+            answer.raise_for_status()
+            single = wrk(
+                "POST /v1/events, single events, 64 conns", url, tokens["nrc"], 1, 64, seconds
+            )
+            batches = wrk(
+                "POST /v1/events, batches of 100, 16 conns", url, tokens["nrc"], 100, 16, seconds
+            )
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return single, batches
+
+
+async def count_deliveries(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(
+            await conn.fetchval("SELECT count(*) FROM events WHERE type = 'ServiceDelivered'")
+        )
+    finally:
+        await conn.close()
+
+
+async def run(cluster: Cluster, scale: float = 1.0) -> list[str]:
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed: `make bench` installs it (apt-get install wrk)")
+    seconds = max(3, int(10 * scale))
+    ceiling, ceiling_batches = await asyncio.to_thread(measure_ceiling, seconds)
+    dsn = await cluster.fresh_database()
+    tokens = await prepare(dsn)
+    single, batches = await asyncio.to_thread(measure_server, dsn, tokens, seconds)
+    stored = await count_deliveries(dsn)
+    acknowledged = (single.requests - single.failed) + (batches.requests - batches.failed) * 100
+    if stored < acknowledged:
+        raise RuntimeError(f"{acknowledged:,} events acknowledged but only {stored:,} stored")
+    lines = [f"HTTP: one `hamkari serve` process, wrk -t2, {seconds} s a figure (fsync on)"]
+    lines += [load.line() for load in (ceiling, ceiling_batches, single, batches)]
+    single_ratio = single.events_per_second / ceiling.events_per_second
+    batch_ratio = batches.events_per_second / ceiling_batches.events_per_second
+    lines += [
+        f"  {stored:,} events stored, {acknowledged:,} acknowledged (in-flight at the end"
+        " of a run are stored but not counted by wrk)",
+        "  ratios and targets:",
+        f"    single events / twin           {single_ratio:6.2f}x   (target >= 0.40x)",
+        f"    single events p99              {single.p99_ms:8.2f} ms   (target < 50 ms)",
+        f"    batches of 100                 {batches.events_per_second:>8,.0f} ev/s"
+        " (target >= 30,000)",
+        f"    batches / twin batches         {batch_ratio:6.2f}x",
+    ]
+    return lines
