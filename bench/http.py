@@ -87,15 +87,20 @@ def process(command: list[str], env: dict[str, str], ready_url: str) -> Iterator
                 proc.wait()
 
 
-def wrk(name: str, url: str, token: str, batch: int, connections: int, seconds: int) -> Load:
-    env = {
-        **os.environ,
-        "HAMKARI_TOKEN": token,
-        "HAMKARI_BATCH": str(batch),
-        "HAMKARI_RUN": uuid.uuid4().hex[:8],
-    }
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(SCRIPT), url]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+def run_wrk(
+    name: str,
+    url: str,
+    script: Path,
+    env: dict[str, str],
+    batch: int,
+    connections: int,
+    seconds: int,
+) -> Load:
+    """wrk with two threads and a Lua script that prints a RESULT line in its `done`."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url]
+    done = subprocess.run(
+        command, env={**os.environ, **env}, capture_output=True, text=True, check=True
+    )
     result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
     requests, micros, status, socket_errors, p50, p99, _ = (int(x) for x in result.split()[1:])
     return Load(
@@ -107,6 +112,16 @@ def wrk(name: str, url: str, token: str, batch: int, connections: int, seconds: 
         p50_ms=p50 / 1000,
         p99_ms=p99 / 1000,
     )
+
+
+def wrk(name: str, url: str, token: str, batch: int, connections: int, seconds: int) -> Load:
+    """Posts of fresh ServiceDelivered events, `batch` to a request."""
+    env = {
+        "HAMKARI_TOKEN": token,
+        "HAMKARI_BATCH": str(batch),
+        "HAMKARI_RUN": uuid.uuid4().hex[:8],
+    }
+    return run_wrk(name, url, SCRIPT, env, batch, connections, seconds)
 
 
 async def prepare(dsn: str) -> dict[str, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from bench.harness import Cluster
-from bench.http import Load, count_deliveries, free_port, prepare, process, wrk
+from bench.http import Load, count_deliveries, free_port, prepare, process, run_wrk, wrk
 from tests.builders import partner_registered, site_registered
 
 READ_SCRIPT = Path(__file__).with_name("read_report.lua")
@@ -28,12 +27,8 @@ ROUNDS = 3
 
 
 def wrk_get(name: str, url: str, token: str, connections: int, seconds: int) -> Load:
-    env = {**os.environ, "HAMKARI_TOKEN": token, "HAMKARI_PATH": REPORT}
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(READ_SCRIPT), url]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
-    requests, micros, status, socket_errors, p50, p99, _ = (int(x) for x in result.split()[1:])
-    return Load(name, 1, requests, micros / 1e6, status + socket_errors, p50 / 1000, p99 / 1000)
+    env = {"HAMKARI_TOKEN": token, "HAMKARI_PATH": REPORT}
+    return run_wrk(name, url, READ_SCRIPT, env, 1, connections, seconds)
 
 
 def measure(dsn: str, tokens: dict[str, str], workers: int, seconds: int) -> tuple[Load, Load]:

@@ -10,26 +10,15 @@ from typing import Any
 import asyncpg
 import msgspec
 import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from server.audit.checkpoints import open_checkpoint
 from server.audit.merkle import Frontier, verify_consistency, verify_inclusion
 from server.audit.signing import Verifier
-from server.auth.tokens import issue
 from server.config import Settings
 from tests.audit.helpers import leaf_hashes
-from tests.builders import BUILDERS
-
-Client = AsyncTestClient[Litestar]
-
-ROLES = {
-    "admin": ("admin", None),
-    "coordinator": ("coordinator", None),
-    "auditor": ("auditor", None),
-    "nrc": ("partner", "nrc"),
-}
+from tests.http_roles import ROLES, Client, event, post, role_headers
 
 
 @pytest.fixture
@@ -42,24 +31,7 @@ async def client(settings: Settings) -> AsyncIterator[Client]:
 
 @pytest.fixture
 async def tokens(database_url: str) -> dict[str, dict[str, str]]:
-    conn = await asyncpg.connect(database_url)
-    try:
-        return {
-            who: {"Authorization": "Bearer " + await issue(conn, name=who, role=role, partner_id=p)}
-            for who, (role, p) in ROLES.items()
-        }
-    finally:
-        await conn.close()
-
-
-def event(type_name: str, **fields: Any) -> dict[str, Any]:
-    return {"type": type_name, "data": BUILDERS[type_name](**fields)}
-
-
-async def post(client: Client, auth: dict[str, str], body: Any) -> Any:
-    response = await client.post("/v1/events", json=body, headers=auth)
-    assert response.status_code == 201, response.text
-    return response.json()
+    return await role_headers(database_url)
 
 
 async def sign(client: Client, auth: dict[str, str]) -> dict[str, Any]:
