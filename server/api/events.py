@@ -14,6 +14,7 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from schemas.common import MAX_SAFE_INT
 from schemas.envelope import EventBody, EventIn, EventPage, LoggedEvent, Receipt, RecordedBy
 from server.aggregates.mapping import replay
 from server.api.openapi import PostEventsOperation
@@ -145,7 +146,9 @@ class EventsController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        after: Annotated[int, Parameter(ge=0, description="last position already seen")] = 0,
+        after: Annotated[
+            int, Parameter(ge=0, le=MAX_SAFE_INT, description="last position already seen")
+        ] = 0,
         limit: Annotated[int, Parameter(ge=1, le=10_000)] = 1000,
     ) -> Any:
         """Events after `after`, at most `limit`, each with its envelope and leaf hash.
@@ -196,7 +199,7 @@ class EventsController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         stream: str,
-        at_position: Annotated[int | None, Parameter(ge=0)] = None,
+        at_position: Annotated[int | None, Parameter(ge=0, le=MAX_SAFE_INT)] = None,
         as_of: Annotated[datetime | None, Parameter(description="an RFC 3339 timestamp")] = None,
     ) -> dict[str, Any]:
         """The state of one aggregate, rebuilt from its events up to `at_position` or up to

@@ -111,3 +111,17 @@ async def test_unknown_routes_and_methods_are_problems_too(api: Api) -> None:
     assert_problem(await api.get("admin", "/v1/nowhere"), 404)
     response = await api.client.delete("/v1/events", headers=bearer(api.tokens["admin"]))
     assert_problem(response, 405)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/events?after=9223372036854775808",
+        "/v1/streams/partner-nrc?at_position=9223372036854775808",
+        "/v1/audit/proofs/inclusion?position=9223372036854775808",
+        "/v1/reports/who-what-where?at_position=9223372036854775808",
+    ],
+)
+async def test_positions_beyond_what_json_carries_exactly_get_400(api: Api, path: str) -> None:
+    """Every position parameter stops at 2^53 - 1: beyond PostgreSQL's bigint it was a 500."""
+    assert_problem(await api.get("admin", path), 400)
