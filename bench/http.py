@@ -145,12 +145,15 @@ def measure_ceiling(seconds: int) -> tuple[Load, Load]:
     return single, batches
 
 
-def measure_server(dsn: str, tokens: dict[str, str], seconds: int) -> tuple[Load, Load]:
+@contextmanager
+def served(dsn: str, tokens: dict[str, str], workers: int = 1) -> Iterator[str]:
+    """`hamkari serve` on `dsn` with partner nrc and site gol-tappeh registered: its URL.
+
+    One token drives the whole load, so the per-token rate limit is off (it would
+    measure itself)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     data_dir = tempfile.mkdtemp(prefix="hamkari-bench-serve-")
-    # one token drives the whole load: the per-token rate limit (HAMKARI_RATE_LIMIT)
-    # would measure itself
     env = {
         **os.environ,
         "DATABASE_URL": dsn,
@@ -158,6 +161,7 @@ def measure_server(dsn: str, tokens: dict[str, str], seconds: int) -> tuple[Load
         "HAMKARI_RATE_LIMIT": "0",
     }
     command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
     try:
         with process(command, env, f"{url}/ready"):
             admin = {"Authorization": f"Bearer {tokens['admin']}"}
@@ -167,14 +171,17 @@ def measure_server(dsn: str, tokens: dict[str, str], seconds: int) -> tuple[Load
             ]
             answer = httpx.post(f"{url}/v1/events", json=setup, headers=admin, timeout=30)
             answer.raise_for_status()
-            single = wrk(
-                "POST /v1/events, single events, 64 conns", url, tokens["nrc"], 1, 64, seconds
-            )
-            batches = wrk(
-                "POST /v1/events, batches of 100, 16 conns", url, tokens["nrc"], 100, 16, seconds
-            )
+            yield url
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def measure_server(dsn: str, tokens: dict[str, str], seconds: int) -> tuple[Load, Load]:
+    with served(dsn, tokens) as url:
+        single = wrk("POST /v1/events, single events, 64 conns", url, tokens["nrc"], 1, 64, seconds)
+        batches = wrk(
+            "POST /v1/events, batches of 100, 16 conns", url, tokens["nrc"], 100, 16, seconds
+        )
     return single, batches
 
 

@@ -9,17 +9,12 @@ is the ratio, and what a second worker buys where CPU, not the disk, is the limi
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-import httpx
-
 from bench.harness import Cluster
-from bench.http import Load, count_deliveries, free_port, prepare, process, run_wrk, wrk
-from tests.builders import partner_registered, site_registered
+from bench.http import Load, count_deliveries, prepare, run_wrk, served, wrk
 
 READ_SCRIPT = Path(__file__).with_name("read_report.lua")
 REPORT = "/v1/reports/who-what-where"
@@ -32,40 +27,13 @@ def wrk_get(name: str, url: str, token: str, connections: int, seconds: int) -> 
 
 
 def measure(dsn: str, tokens: dict[str, str], workers: int, seconds: int) -> tuple[Load, Load]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    data_dir = tempfile.mkdtemp(prefix="hamkari-bench-workers-")
-    env = {
-        **os.environ,
-        "DATABASE_URL": dsn,
-        "HAMKARI_DATA_DIR": data_dir,
-        # one token drives the whole load: the per-token limit would measure itself
-        "HAMKARI_RATE_LIMIT": "0",
-    }
-    command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
-    command += ["--workers", str(workers)]
-    try:
-        with process(command, env, f"{url}/ready"):
-            admin = {"Authorization": f"Bearer {tokens['admin']}"}
-            setup = [
-                {"type": "PartnerRegistered", "data": partner_registered("nrc")},
-                {"type": "SiteRegistered", "data": site_registered("gol-tappeh")},
-            ]
-            answer = httpx.post(f"{url}/v1/events", json=setup, headers=admin, timeout=30)
-            answer.raise_for_status()
-            posts = wrk(
-                f"{workers} worker(s): POST single events, 64 conns",
-                url,
-                tokens["nrc"],
-                1,
-                64,
-                seconds,
-            )
-            reads = wrk_get(
-                f"{workers} worker(s): GET {REPORT}, 32 conns", url, tokens["nrc"], 32, seconds
-            )
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+    with served(dsn, tokens, workers) as url:
+        posts = wrk(
+            f"{workers} worker(s): POST single events, 64 conns", url, tokens["nrc"], 1, 64, seconds
+        )
+        reads = wrk_get(
+            f"{workers} worker(s): GET {REPORT}, 32 conns", url, tokens["nrc"], 32, seconds
+        )
     return posts, reads
 
 

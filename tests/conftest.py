@@ -4,7 +4,9 @@ a migrated template, and a fresh database cloned from it for each test that asks
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,17 +63,24 @@ async def template_database(pg_admin_dsn: str) -> AsyncIterator[str]:
         await admin.close()
 
 
-@pytest.fixture
-async def database_url(pg_admin_dsn: str, template_database: str) -> AsyncIterator[str]:
-    """The owner DSN of a fresh, migrated database for this test alone."""
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(pg_admin_dsn)
+@contextlib.asynccontextmanager
+async def cloned_database(admin_dsn: str, template: str, prefix: str = "t") -> AsyncIterator[str]:
+    """The owner DSN of a fresh database cloned from the migrated template, dropped after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(admin_dsn)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
-        yield with_database(pg_admin_dsn, name)
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        yield with_database(admin_dsn, name)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def database_url(pg_admin_dsn: str, template_database: str) -> AsyncIterator[str]:
+    """The owner DSN of a fresh, migrated database for this test alone."""
+    async with cloned_database(pg_admin_dsn, template_database) as dsn:
+        yield dsn
 
 
 @pytest.fixture
@@ -104,39 +113,53 @@ def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url, "HAMKARI_DATA_DIR": str(tmp_path)}
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 class LiveServer:
-    """A `hamkari serve` process on a free port, as an operator starts it."""
+    """A `hamkari serve` process on a free port, as an operator starts it: in a process
+    group of its own (so a test can SIGKILL the master and its workers at once), its
+    output in a file (nobody reads a pipe during a test, and a full one would stall the
+    server's logging): in `log_dir` when given, else a temporary file removed at stop."""
 
-    def __init__(self, env: dict[str, str], *args: str) -> None:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
+    def __init__(self, env: dict[str, str], *args: str, log_dir: Path | None = None) -> None:
+        self.port = free_port()
         self.env = env
         self.args = args  # more `hamkari serve` arguments, e.g. ("--workers", "2")
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[str] | None = None
-        # its output goes to a file, not a pipe: nobody reads a pipe during a test, and a
-        # full one would stall the server's logging
-        self.log_path = Path(tempfile.mkstemp(prefix="hamkari-serve-", suffix=".log")[1])
+        self.process: subprocess.Popen[bytes] | None = None
+        self._temporary_log = log_dir is None
+        if log_dir is None:
+            self.log_path = Path(tempfile.mkstemp(prefix="hamkari-serve-", suffix=".log")[1])
+        else:
+            self.log_path = log_dir / f"serve-{self.port}.log"
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def start(self) -> None:
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self, timeout: float = 60) -> None:
         import httpx
 
-        with self.log_path.open("a") as log:
+        with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), *self.args],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                text=True,
+                start_new_session=True,
             )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
@@ -144,20 +167,32 @@ class LiveServer:
             except httpx.TransportError:
                 pass
             if self.process.poll() is not None:
-                raise RuntimeError(f"hamkari serve exited: {self.output()[-4000:]}")
+                raise RuntimeError(f"hamkari serve exited:\n{self.output()[-4000:]}")
             if time.monotonic() > deadline:
-                raise RuntimeError("hamkari serve did not become ready in 60 s")
-            time.sleep(0.2)
+                raise RuntimeError(f"not ready in {timeout} s:\n{self.output()[-4000:]}")
+            time.sleep(0.1)
+
+    def kill_all(self) -> None:
+        """SIGKILL to the server and its workers at once: a power cut, for the server."""
+        os.killpg(self.pid, signal.SIGKILL)
+        assert self.process is not None
+        self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log_path.unlink(missing_ok=True)
+        if self.process is not None:
+            if self.process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.pid, signal.SIGTERM)
+                try:
+                    self.process.wait(timeout=40)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.pid, signal.SIGKILL)
+                    self.process.wait()
+            # a worker left behind by a killed master would keep the port
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGKILL)
+        if self._temporary_log:
+            self.log_path.unlink(missing_ok=True)
 
 
 @pytest.fixture
@@ -170,18 +205,25 @@ def live_server(cli_env: dict[str, str]) -> Iterator[LiveServer]:
         server.stop()
 
 
-def load_demo(env: dict[str, str]) -> dict[str, str]:
-    """`hamkari demo load` as `make run` does it; the demo tokens it saved, by name."""
-    import json
-
-    loaded = subprocess.run(
-        [sys.executable, "-m", "server.cli", "demo", "load"],
+def hamkari(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """A `hamkari` command as an operator runs it, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
+
+
+def load_demo(env: dict[str, str]) -> dict[str, str]:
+    """`hamkari demo load` as `make run` does it; the demo tokens it saved, by name."""
+    import json
+
+    loaded = hamkari("demo", "load", env=env)
     assert loaded.returncode == 0, loaded.stderr
     tokens: dict[str, str] = json.loads(
         (Path(env["HAMKARI_DATA_DIR"]) / "demo-tokens.json").read_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from server.auth.tokens import Role, authenticate, hash_token
-from tests.test_cli_serve import hamkari
+from tests.conftest import hamkari
 
 
 async def test_issue_prints_the_token_alone_and_stores_only_its_hash(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import asyncpg
 
-from tests.test_cli_serve import hamkari
+from tests.conftest import hamkari
 
 
 async def test_demo_load_twice_appends_once_and_prints_tokens(

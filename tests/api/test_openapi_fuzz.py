@@ -6,14 +6,11 @@ run is the same on every machine and takes well under a minute."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -25,30 +22,21 @@ from schemathesis.specs.openapi.checks import (
 
 from server.app import create_app
 from server.config import Settings
-from server.database.runtime import with_database
-from tests.conftest import LiveServer, load_demo
+from tests.conftest import LiveServer, cloned_database, load_demo
+
+
+@pytest.fixture(scope="module")
+async def fuzz_database(pg_admin_dsn: str, template_database: str) -> AsyncIterator[str]:
+    async with cloned_database(pg_admin_dsn, template_database, "fuzz") as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="module")
 def demo_server(
-    pg_admin_dsn: str, template_database: str, tmp_path_factory: pytest.TempPathFactory
+    fuzz_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LiveServer, dict[str, str]]]:
-    name = f"fuzz_{uuid.uuid4().hex[:12]}"
-
-    async def admin(statement: str) -> None:
-        conn = await asyncpg.connect(pg_admin_dsn)
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
     data_dir: Path = tmp_path_factory.mktemp("fuzz")
-    env = {
-        **os.environ,
-        "DATABASE_URL": with_database(pg_admin_dsn, name),
-        "HAMKARI_DATA_DIR": str(data_dir),
-    }
+    env = {**os.environ, "DATABASE_URL": fuzz_database, "HAMKARI_DATA_DIR": str(data_dir)}
     tokens = load_demo(env)
     server = LiveServer(env)
     server.start()
@@ -56,7 +44,6 @@ def demo_server(
         yield server, tokens
     finally:
         server.stop()
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def served_openapi() -> dict[str, Any]:

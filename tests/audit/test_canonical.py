@@ -12,7 +12,7 @@ import rfc8785
 
 from server.eventstore import EventStore, Metadata, NewEvent, canonical_json
 from tests.builders import BUILDERS
-from tests.test_cli_serve import hamkari
+from tests.conftest import hamkari
 
 
 def assert_canonical(entry: bytes) -> None:

@@ -12,8 +12,7 @@ import asyncpg
 import pytest
 
 from server.auth.tokens import issue
-from tests.conftest import ROOT, LiveServer
-from tests.test_cli_serve import hamkari
+from tests.conftest import ROOT, LiveServer, hamkari
 
 pytestmark = pytest.mark.slow
 

@@ -26,7 +26,7 @@ from server.auth.tokens import issue
 from server.eventstore import EventStore
 from server.eventstore.records import Entry, Metadata, encode_entry, leaf_hash
 from tests.audit.helpers import fill, leaf_hashes
-from tests.test_cli_serve import ROOT, free_port, hamkari
+from tests.conftest import ROOT, free_port, hamkari
 
 pytestmark = pytest.mark.slow
 

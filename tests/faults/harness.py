@@ -7,12 +7,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,8 +24,7 @@ from tests.builders import (
     service_delivered,
     site_registered,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import LiveServer, hamkari
 
 # the answers a client may be told to come back after; anything else ends its request
 RETRY = {429, 503}
@@ -43,86 +37,17 @@ REPORTS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """`hamkari serve` in its own process group, its output in a file."""
+class Server(LiveServer):
+    """`hamkari serve` for the fault tests, its output kept in `log_dir`; the per-token
+    rate limit off unless a test sets it (twenty clients share few tokens)."""
 
     def __init__(self, env: dict[str, str], *args: str, log_dir: Path) -> None:
-        self.env = {**env, "HAMKARI_RATE_LIMIT": env.get("HAMKARI_RATE_LIMIT", "0")}
-        self.args = args
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"serve-{self.port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def start(self, timeout: float = 60) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), *self.args],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.process.poll() is not None:
-                raise RuntimeError(f"hamkari serve exited:\n{self.output()[-4000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"not ready in {timeout} s:\n{self.output()[-4000:]}")
-            time.sleep(0.1)
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def kill_all(self) -> None:
-        """SIGKILL to the server and its workers at once: a power cut, for the server."""
-        os.killpg(self.pid, signal.SIGKILL)
-        assert self.process is not None
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            with _suppress_lookup():
-                os.killpg(self.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.pid, signal.SIGKILL)
-                self.process.wait()
-        # a worker left behind by a killed master would keep the port
-        with _suppress_lookup():
-            os.killpg(self.pid, signal.SIGKILL)
+        env = {**env, "HAMKARI_RATE_LIMIT": env.get("HAMKARI_RATE_LIMIT", "0")}
+        super().__init__(env, *args, log_dir=log_dir)
 
     def workers(self) -> list[int]:
         children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
         return [int(pid) for pid in children]
-
-
-class _suppress_lookup:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
-        return kind is not None and issubclass(kind, ProcessLookupError)
 
 
 def rss_bytes(pid: int) -> int:
@@ -355,25 +280,12 @@ async def read_reports(url: str, tokens: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def hamkari(
-    env: dict[str, str], *args: str, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 async def assert_projections_equal_a_rebuild(
     server: Server, tokens: dict[str, str], env: dict[str, str]
 ) -> None:
     await wait_projections_caught_up(server.url, tokens)
     live = await read_reports(server.url, tokens)
-    rebuilt = await asyncio.to_thread(hamkari, env, "projections", "rebuild")
+    rebuilt = await asyncio.to_thread(hamkari, "projections", "rebuild", env=env)
     assert rebuilt.returncode == 0, rebuilt.stderr
     await wait_projections_caught_up(server.url, tokens)
     assert await read_reports(server.url, tokens) == live
@@ -383,7 +295,7 @@ async def assert_audit_verifies(
     server: Server, tokens: dict[str, str], env: dict[str, str], work: Path
 ) -> None:
     """Sign a checkpoint now, export the log up to it, verify the export offline."""
-    signed = await asyncio.to_thread(hamkari, env, "audit", "checkpoint")
+    signed = await asyncio.to_thread(hamkari, "audit", "checkpoint", env=env)
     assert signed.returncode == 0, signed.stderr
     checkpoint = work / "checkpoint.json"
     checkpoint.write_text(signed.stdout)
@@ -399,7 +311,6 @@ async def assert_audit_verifies(
     (work / "key.pem").write_bytes(key.content)
     verified = await asyncio.to_thread(
         hamkari,
-        env,
         "audit",
         "verify",
         str(work / "export.ndjson"),
@@ -407,5 +318,6 @@ async def assert_audit_verifies(
         str(checkpoint),
         "--public-key",
         str(work / "key.pem"),
+        env=env,
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr

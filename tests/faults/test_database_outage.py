@@ -14,12 +14,12 @@ import pytest
 
 from server.database.embedded import EmbeddedPostgres
 from server.database.runtime import ensure_database, with_database
+from tests.conftest import hamkari
 from tests.faults.harness import (
     Load,
     Server,
     assert_nothing_acknowledged_lost,
     assert_projections_equal_a_rebuild,
-    hamkari,
     issue_tokens,
     set_up_world,
 )
@@ -46,7 +46,7 @@ async def test_postgres_stopped_and_started_under_load(
     await ensure_database(own_postgres.dsn(), "hamkari")
     owner_dsn = with_database(own_postgres.dsn(), "hamkari")
     env = {**os.environ, "DATABASE_URL": owner_dsn, "HAMKARI_DATA_DIR": str(tmp_path)}
-    migrated = await asyncio.to_thread(hamkari, env, "migrate")
+    migrated = await asyncio.to_thread(hamkari, "migrate", env=env)
     assert migrated.returncode == 0, migrated.stderr
     tokens = await issue_tokens(owner_dsn)
     server = Server(env, "--workers", "2", log_dir=tmp_path)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncpg
 
 from server.eventstore import EventStore
+from tests.conftest import hamkari
 from tests.projections.helpers import append, catch_up, table_contents
 from tests.projections.scenario import EVENTS
-from tests.test_cli_serve import hamkari
 
 
 async def test_status_and_rebuild_from_the_command_line(

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from server.database.runtime import with_database
-from tests.conftest import ROOT, LiveServer, load_demo
+from tests.conftest import ROOT, LiveServer, cloned_database, load_demo
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -54,14 +51,8 @@ class Site:
 
 @pytest.fixture(scope="package")
 async def web_database(pg_admin_dsn: str, template_database: str) -> AsyncIterator[str]:
-    name = f"w_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(pg_admin_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
-        yield with_database(pg_admin_dsn, name)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with cloned_database(pg_admin_dsn, template_database, "w") as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="package")
