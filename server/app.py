@@ -31,7 +31,7 @@ from server.observability.access import observe_middleware, record_responses
 from server.observability.limits import rate_limiting, request_timeouts
 from server.observability.logs import configure_logging
 from server.observability.metrics import Sampler, record_group
-from server.projections.host import ProjectionHost, app_connector
+from server.projections.host import ProjectionHost
 from server.projections.reading import ReportReader
 from server.services.posting import PostingService
 from server.services.repository import AggregateRepository
@@ -59,12 +59,8 @@ def create_app(settings: Settings) -> Litestar:
         app.state.posting = PostingService(
             store, AggregateRepository(store, cache_size=settings.aggregate_cache)
         )
-        projections = ProjectionHost(
-            pool,
-            app_connector(dsn, settings.app_role),
-            batch_size=settings.projection_batch,
-            poll_interval=settings.poll_interval,
-            lock_retry=settings.projection_lock_retry,
+        projections = ProjectionHost.configured(
+            pool, dsn, settings, standby=settings.projections_standby
         )
         await projections.start(run=settings.projections_run)
         app.state.projections = projections

@@ -35,10 +35,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_origin: str = "hamkari.tehran/log"
     checkpoint_events: int = 1000
     checkpoint_seconds: float = 60.0
-    # projections: run this process's share of the runners (off: serve reads only);
+    # projections: run this process's share of the runners (off: serve reads only;
+    # `hamkari serve` runs them in a projector process of their own and its HTTP
+    # workers only stand by, first trying `projections_standby` seconds after start);
     # events per batch; seconds between tries to take over a projection another
     # process runs; how long `?min_position=` may wait before a 503
     projections_run: bool = True
+    projections_standby: float = 0.0
     projection_batch: int = 5000
     projection_lock_retry: float = 5.0
     report_wait_max: float = 5.0
@@ -115,6 +118,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ),
             projections_run=env.get("HAMKARI_PROJECTIONS", "on").lower()
             not in ("0", "off", "false", "no"),
+            projections_standby=number("HAMKARI_PROJECTIONS_STANDBY", defaults.projections_standby),
             projection_batch=integer("HAMKARI_PROJECTION_BATCH", defaults.projection_batch),
             projection_lock_retry=integer(
                 "HAMKARI_PROJECTION_LOCK_RETRY", int(defaults.projection_lock_retry)

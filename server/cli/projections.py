@@ -1,5 +1,6 @@
-"""`hamkari projections status|rebuild`: where each read model stands, and rebuilding
-one (or all) from position 0 while a running server keeps serving reads."""
+"""`hamkari projections status|rebuild|run`: where each read model stands, rebuilding
+one (or all) from position 0 while a running server keeps serving reads, and the
+projector process that `hamkari serve` starts."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from server.cli.common import migrate_dsn
 from server.config import Settings
 from server.database.pool import create_pool
 from server.database.runtime import database_url
+from server.observability.logs import configure_logging
 from server.projections.catalog import PROJECTIONS
+from server.projections.projector import run_projector
 from server.projections.rebuild import RebuildRunning, rebuild
 from server.projections.tracking import ensure, statuses
 
@@ -89,8 +92,22 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    configure_logging()
+
+    async def run(dsn: str) -> None:
+        await migrate_dsn(dsn)
+        await run_projector(dsn, settings, parent=args.parent)
+
+    with database_url(settings) as dsn:
+        asyncio.run(run(dsn))
+    return 0
+
+
 def register(commands: Any) -> None:
-    projections = commands.add_parser("projections", help="read models: status and rebuild")
+    projections = commands.add_parser(
+        "projections", help="read models: status, rebuild, and the projector process"
+    )
     actions = projections.add_subparsers(dest="action", required=True)
     status = actions.add_parser("status", help="position, lag and errors of each projection")
     status.set_defaults(handler=cmd_status)
@@ -101,3 +118,10 @@ def register(commands: Any) -> None:
         "name", nargs="?", help=f"one of {', '.join(PROJECTIONS)}; all when omitted"
     )
     rebuild_.set_defaults(handler=cmd_rebuild)
+    run = actions.add_parser(
+        "run", help="run the projections in this process until SIGTERM (serve starts one)"
+    )
+    run.add_argument(
+        "--parent", type=int, help="stop once the process with this pid is gone (serve's)"
+    )
+    run.set_defaults(handler=cmd_run)

@@ -12,9 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from server.cli.common import migrate_dsn
+from server.cli.supervisor import ProjectorProcess
 from server.config import Settings
 from server.database.runtime import database_url
 from server.observability.logs import granian_log_config
+
+# how long the HTTP workers leave the projections to the projector before competing
+# for the ones nobody runs
+STANDBY_SECONDS = 30.0
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -42,27 +47,46 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             # workers are separate processes: they read the resolved database from the env
             os.environ["DATABASE_URL"] = dsn
             os.environ["HAMKARI_WORKERS"] = str(workers)
+            projector = _start_projector(settings)
             print(f"Hamkari listening on http://{host}:{port} ({workers} worker(s))", flush=True)
-            # SIGTERM: granian stops accepting, lets in-flight requests finish and runs
-            # each worker's lifespan shutdown; a worker still busy after the timeout is
-            # killed (nothing it had not acknowledged is lost)
-            Server(
-                "server.app:app_from_env",
-                address=host,
-                port=port,
-                workers=workers,
-                interface=Interfaces.ASGI,
-                factory=True,
-                log_access=False,
-                log_dictconfig=granian_log_config(),
-                workers_kill_timeout=max(1, math.ceil(settings.shutdown_timeout)),
-                # a worker that dies (OOM killer, a crash) is replaced; the others serve on
-                respawn_failed_workers=True,
-            ).serve()
+            try:
+                # SIGTERM: granian stops accepting, lets in-flight requests finish and
+                # runs each worker's lifespan shutdown; a worker still busy after the
+                # timeout is killed (nothing it had not acknowledged is lost)
+                Server(
+                    "server.app:app_from_env",
+                    address=host,
+                    port=port,
+                    workers=workers,
+                    interface=Interfaces.ASGI,
+                    factory=True,
+                    log_access=False,
+                    log_dictconfig=granian_log_config(),
+                    workers_kill_timeout=max(1, math.ceil(settings.shutdown_timeout)),
+                    # a worker that dies (OOM killer, a crash) is replaced; the others
+                    # serve on
+                    respawn_failed_workers=True,
+                ).serve()
+            finally:
+                # then the projector, at a batch boundary, before the database stops
+                if projector is not None:
+                    projector.stop()
         print("Hamkari stopped", flush=True)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _start_projector(settings: Settings) -> ProjectorProcess | None:
+    """The projections run in a process of their own, so that folding events never
+    takes a request worker's CPU; the workers stand by for them in case it cannot run
+    (docs/operator-guide.md). None when this server runs no projection."""
+    if not settings.projections_run:
+        return None
+    projector = ProjectorProcess(dict(os.environ), stop_timeout=settings.shutdown_timeout)
+    os.environ["HAMKARI_PROJECTIONS_STANDBY"] = str(STANDBY_SECONDS)
+    projector.start()
+    return projector
 
 
 def register(commands: Any) -> None:

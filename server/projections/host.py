@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import asyncpg
 
+from server.config import Settings
 from server.eventstore.appender import NOTIFY_CHANNEL, UNAVAILABLE
 from server.projections.catalog import PROJECTIONS
 from server.projections.model import Projection
@@ -47,6 +48,7 @@ class ProjectionHost:
         batch_size: int = 5000,
         poll_interval: float = 2.0,
         lock_retry: float = 5.0,
+        standby: float = 0.0,
     ) -> None:
         self.pool = pool
         self._connect = connect
@@ -54,6 +56,9 @@ class ProjectionHost:
         self.runners = {p.name: ProjectionRunner(pool, p, batch_size=batch_size) for p in chosen}
         self.poll_interval = poll_interval
         self.lock_retry = lock_retry
+        # seconds before the first try for a lock: a standby process (an HTTP worker
+        # next to `hamkari serve`'s projector) lets the projector take them first
+        self.standby = standby
         self.rebuilds: dict[str, asyncio.Task[dict[str, int]]] = {}
         self._conn: asyncpg.Connection | None = None
         self._conn_lock = asyncio.Lock()
@@ -62,6 +67,20 @@ class ProjectionHost:
         self._woken = {name: asyncio.Event() for name in self.runners}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closing = False
+
+    @classmethod
+    def configured(
+        cls, pool: asyncpg.Pool, dsn: str, settings: Settings, *, standby: float = 0.0
+    ) -> ProjectionHost:
+        """A host for every projection, tuned by the operator's settings."""
+        return cls(
+            pool,
+            app_connector(dsn, settings.app_role),
+            batch_size=settings.projection_batch,
+            poll_interval=settings.poll_interval,
+            lock_retry=settings.projection_lock_retry,
+            standby=standby,
+        )
 
     @property
     def held(self) -> frozenset[str]:
@@ -137,6 +156,8 @@ class ProjectionHost:
     # -- one task per projection ------------------------------------------------------
     async def _run(self, name: str) -> None:
         runner = self.runners[name]
+        if self.standby:
+            await asyncio.sleep(self.standby)
         while not self._closing:
             if name not in self._held and not await self._try_lock(name):
                 await asyncio.sleep(self.lock_retry)
