@@ -60,6 +60,12 @@ _CREATE: dict[str, tuple[Create, type[AlreadyExists]]] = {
     "ChallengeReported": (Challenge.report, ChallengeAlreadyReported),
 }
 
+
+def creates_stream(type_name: str) -> bool:
+    """Whether the event type starts its stream (the stream must not exist yet)."""
+    return type_name in _CREATE
+
+
 # Commands on an existing stream, and the error when it does not exist (a NotFound,
 # but for unlocking: the periods stream is missing when nothing was ever locked).
 _COMMAND: dict[str, tuple[Command, type[RuleBroken]]] = {

@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 from schemas.envelope import EventIn, type_of
 from schemas.events import SCHEMA_VERSIONS, stream_of
-from server.aggregates.base import HamkariAggregate
+from server.aggregates.base import HamkariAggregate, RuleBroken
 from server.aggregates.context import Context
 from server.aggregates.mapping import to_contract
 from server.aggregates.partner import check_partner_may_post
-from server.aggregates.registry import decide, evidence_ids, related_streams
-from server.auth.permissions import check_may_post, check_owns
+from server.aggregates.registry import creates_stream, decide, evidence_ids, related_streams
+from server.auth.permissions import Forbidden, check_may_post, check_owns
 from server.auth.tokens import Principal, Role
 from server.eventstore import (
     EventIdReused,
@@ -80,9 +80,13 @@ class PostingService:
         replays = await self._replayed(envelopes, ids)
         todo = [i for i in range(len(envelopes)) if i not in replays]
         receipts: dict[int, Recorded] = dict(replays)
+        for index in todo:
+            check_may_post(principal, type_of(envelopes[index]), envelopes[index].data)
         if todo:
             for attempt in range(MAX_DECISIONS):
-                decision = await self._decide(principal, envelopes, ids, todo, metadata)
+                decision = await self._decide_checked(
+                    principal, envelopes, ids, todo, metadata, first=attempt == 0
+                )
                 try:
                     appended = await self.store.append(
                         decision.events, unchanged=decision.unchanged
@@ -122,6 +126,46 @@ class PostingService:
             out[index] = original.receipt(replayed=True)
         return out
 
+    async def _decide_checked(
+        self,
+        principal: Principal,
+        envelopes: Sequence[EventIn],
+        ids: list[uuid.UUID],
+        todo: list[int],
+        metadata: Metadata,
+        *,
+        first: bool,
+    ) -> _Decision:
+        """Decide from what this worker knows; refuse only on what the log says.
+
+        The decision takes the cached aggregates as they are (streams known not to
+        exist included) and, on the first attempt, the streams the batch starts (a new
+        delivery, pledge, ...) to be new without looking for them. A decision that
+        passes is checked by the append, which expects every stream read or written to
+        be at the version decided on: a stale cache or a wrong presumption costs a
+        version conflict and another decision. A decision that breaks a rule is made
+        again from the stored streams before the client is refused, so that another
+        worker's recent events count (docs/write-path.md)."""
+        presumed = self._presumable(envelopes, todo) if first else set()
+        try:
+            return await self._decide(principal, envelopes, ids, todo, metadata, presumed)
+        except (RuleBroken, Forbidden):
+            pass
+        return await self._decide(principal, envelopes, ids, todo, metadata, set(), from_store=True)
+
+    def _presumable(self, envelopes: Sequence[EventIn], todo: list[int]) -> set[str]:
+        """The streams the batch starts that this worker does not know of: presumed new
+        (not those with an expected version: the client asked for that check)."""
+        out = set()
+        for i in todo:
+            envelope = envelopes[i]
+            type_name = type_of(envelope)
+            if creates_stream(type_name) and envelope.expected_version is None:
+                stream = stream_of(type_name, envelope.data)
+                if not self.repository.cached(stream):
+                    out.add(stream)
+        return out
+
     async def _decide(
         self,
         principal: Principal,
@@ -129,9 +173,15 @@ class PostingService:
         ids: list[uuid.UUID],
         todo: list[int],
         metadata: Metadata,
+        presumed_new: set[str],
+        *,
+        from_store: bool = False,
     ) -> _Decision:
+        """Decide the batch against the aggregates it touches: `presumed_new` streams
+        are taken not to exist without loading them; `from_store` bypasses the cache."""
         decision = _Decision()
-        working: dict[str, HamkariAggregate | None] = {}
+        working: dict[str, HamkariAggregate | None] = dict.fromkeys(presumed_new)
+        decision.versions_before.update(dict.fromkeys(presumed_new, 0))
 
         asserted = {
             stream_of(type_of(envelopes[i]), envelopes[i].data)
@@ -142,7 +192,9 @@ class PostingService:
         async def prefetch(streams: Iterable[str]) -> None:
             wanted = [stream for stream in streams if stream not in working]
             if wanted:
-                loaded = await self.repository.load_many(wanted, fresh=asserted)
+                loaded = await self.repository.load_many(
+                    wanted, fresh=EVERY_STREAM if from_store else asserted
+                )
                 for stream, aggregate in loaded.items():
                     working[stream] = aggregate
                     decision.versions_before[stream] = aggregate.version if aggregate else 0
@@ -151,8 +203,6 @@ class PostingService:
             await prefetch([stream])
             return working[stream]
 
-        for index in todo:
-            check_may_post(principal, type_of(envelopes[index]), envelopes[index].data)
         if principal.role is Role.PARTNER:
             own = f"partner-{principal.partner_id}"
             check_partner_may_post(await load(own))  # type: ignore[arg-type]
@@ -217,6 +267,14 @@ class PostingService:
             stream: decision.versions_before[stream] for stream in working if stream not in written
         }
         return decision
+
+
+class _EveryStream:
+    def __contains__(self, _stream: object) -> bool:
+        return True
+
+
+EVERY_STREAM = _EveryStream()
 
 
 def _client_expected(

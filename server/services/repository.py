@@ -1,6 +1,8 @@
 """Loading aggregates: the latest snapshot plus later events, through an in-process
-LRU cache; snapshots are written every N events. A stale cache is harmless: the
-append's expected versions catch it and the decision is made again."""
+LRU cache; snapshots are written every N events. The cache also remembers streams
+that do not exist. A stale cache is harmless: the append's expected versions catch
+a decision made on it, and a refusal is decided again from the store
+(server/services/posting.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ class AggregateRepository:
         self.store = store
         self.snapshot_every = snapshot_every
         self._cache_size = cache_size
-        self._cache: OrderedDict[str, HamkariAggregate] = OrderedDict()
+        # stream -> its aggregate, or None for a stream known not to exist
+        self._cache: OrderedDict[str, HamkariAggregate | None] = OrderedDict()
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -46,16 +49,14 @@ class AggregateRepository:
         out: dict[str, HamkariAggregate | None] = {}
         missing: list[str] = []
         for stream in dict.fromkeys(streams):
-            cached = None if stream in fresh else self._cache.get(stream)
-            if cached is None:
+            if stream in fresh or stream not in self._cache:
                 missing.append(stream)
                 continue
             self._cache.move_to_end(stream)
-            out[stream] = cached
+            out[stream] = self._cache[stream]
         if missing:
             for stream, aggregate in (await self._load_fresh(missing)).items():
-                if aggregate is not None:
-                    self._remember(aggregate)
+                self._remember(stream, aggregate)
                 out[stream] = aggregate
         return out
 
@@ -81,13 +82,17 @@ class AggregateRepository:
                 out[stream] = replay(events, snapshot) if events else snapshot
         return out
 
+    def cached(self, stream: str) -> bool:
+        """Whether this worker knows the stream (or knows it does not exist)."""
+        return stream in self._cache
+
     def forget(self, streams: object) -> None:
         for stream in streams:  # type: ignore[attr-defined]
             self._cache.pop(stream, None)
 
-    def _remember(self, aggregate: HamkariAggregate) -> None:
-        self._cache[aggregate.id] = aggregate
-        self._cache.move_to_end(aggregate.id)
+    def _remember(self, stream: str, aggregate: HamkariAggregate | None) -> None:
+        self._cache[stream] = aggregate
+        self._cache.move_to_end(stream)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
@@ -98,7 +103,7 @@ class AggregateRepository:
         them: they are cached as they are (a deep copy here was a sixth of a batch's
         CPU). Whoever decides on a loaded aggregate copies it first."""
         for aggregate in aggregates:
-            self._remember(aggregate)
+            self._remember(aggregate.id, aggregate)
             crossed = aggregate.version // self.snapshot_every > before.get(aggregate.id, 0) // (
                 self.snapshot_every
             )
