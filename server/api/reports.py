@@ -26,6 +26,7 @@ from server.projections.deliveries import GROUPS, Filters, deliveries_rows
 from server.projections.model import Conn
 from server.projections.partner_record import partner_record
 from server.projections.periods import Period, PeriodError, parse_period
+from server.projections.pledge_months import month_rows, month_totals
 from server.projections.pledges import partner_rows, pledge_rows, totals
 from server.projections.reading import Answer, NotCaughtUp, PositionBeyondHead, ReportReader
 from server.projections.who_what_where import who_what_where
@@ -33,6 +34,11 @@ from server.projections.who_what_where import who_what_where
 T = TypeVar("T")
 
 FORMATS = ("json", "csv", "hxl")
+PLEDGE_VIEWS: Mapping[str, formats.Columns] = {
+    "pledges": formats.PLEDGES,
+    "partners": formats.PLEDGES_BY_PARTNER,
+    "months": formats.PLEDGES_BY_MONTH,
+}
 CSV = "text/csv; charset=utf-8"
 
 # the query parameters every report shares
@@ -223,7 +229,7 @@ class ReportsController(Controller):
         self,
         state: State,
         view: Annotated[
-            str | None, QueryParameter(description="pledges (default) or partners")
+            str | None, QueryParameter(description="pledges (default), partners or months")
         ] = None,
         partner: FromQuery[str | None] = None,
         calendar: CalendarParam = None,
@@ -237,16 +243,24 @@ class ReportsController(Controller):
         (`view=partners`): pledged, committed, disbursed, outstanding and fulfilment %,
         money as decimal strings in the pledge's currency (IRR in rials). `totals`
         adds up committed pledges only; uncommitted and cancelled ones are totalled
-        apart. The period selects pledges whose own period overlaps it."""
+        apart. The period selects pledges whose own period overlaps it.
+
+        `view=months`: per month, currency and status, what was pledged (pledges
+        recorded that month, Tehran time, at their amount as last amended) and what was
+        disbursed (by each disbursement's `disbursed_on`); the period selects the
+        months, in the chosen calendar, and `totals` adds up the committed ones."""
 
         async def work() -> Response[Any]:
             fmt = _format(format)
             chosen = view or "pledges"
-            if chosen not in ("pledges", "partners"):
-                raise BadParameter(f"view must be pledges or partners, not {chosen!r}")
+            if chosen not in PLEDGE_VIEWS:
+                raise BadParameter(f"view must be pledges, partners or months, not {chosen!r}")
             period = _period(calendar, from_, to)
 
             async def query(conn: Conn, names: Any) -> dict[str, Any]:
+                if chosen == "months":
+                    by_month = await month_rows(conn, names, period, partner)
+                    return {"rows": by_month, **month_totals(by_month)}
                 by_partner = await partner_rows(conn, names, period, partner)
                 rows = (
                     by_partner
@@ -264,7 +278,7 @@ class ReportsController(Controller):
                 "totals": sums.pop("committed"),
                 **sums,
             }
-            columns = formats.PLEDGES_BY_PARTNER if chosen == "partners" else formats.PLEDGES
+            columns = PLEDGE_VIEWS[chosen]
             return _respond(answer, body, fmt, answer.body["rows"], columns, "pledges")
 
         return await _guarded(work)

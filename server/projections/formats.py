@@ -58,6 +58,7 @@ PLEDGES: Columns = (
     ("period_end", "#date+end"),
     ("committed_on", "#date+committed"),
     ("agreement_ref", "#meta+ref"),
+    ("made_on", "#date+pledged"),
 )
 
 PLEDGES_BY_PARTNER: Columns = (
@@ -66,6 +67,16 @@ PLEDGES_BY_PARTNER: Columns = (
     ("status", "#status"),
     ("pledges", "#meta+pledges+num"),
     *_FIGURES,
+)
+
+PLEDGES_BY_MONTH: Columns = (
+    *_DELIVERY_GROUPS["month"],
+    ("currency", "#currency"),
+    ("status", "#status"),
+    ("pledges", "#meta+pledges+num"),
+    ("pledged", "#value+pledged"),
+    ("disbursements", "#meta+disbursements+num"),
+    ("disbursed", "#value+disbursed"),
 )
 
 COMMITMENTS: Columns = (

@@ -1,5 +1,6 @@
 """Who promised what, signed what, paid what: every pledge with its amount, commitment,
-cancellation and disbursements, and the report per pledge and per partner per currency.
+cancellation and disbursements (each kept with its date, for the months they fell in),
+and the report per pledge and per partner per currency.
 
 Money is exact: numeric in PostgreSQL, Decimal in Python, decimal strings on the
 wire; IRR stays in rials. Uncommitted and cancelled pledges are reported apart from
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple
 
 from schemas import events as ev
 from schemas.common import money_value
+from server.projections.commitments import tehran_date
 from server.projections.model import Conn, Event, Projection, State, Table
 from server.projections.periods import Period
 
@@ -35,7 +37,19 @@ class PledgeRow(NamedTuple):
     cancelled: bool
     disbursed: Decimal
     disbursements: int
+    made_on: datetime.date
     made_position: int
+
+
+class DisbursementRow(NamedTuple):
+    """One disbursement added to its pledge's total; keyed by its position in the log,
+    so that every disbursement the total counts has exactly one row."""
+
+    disbursed_position: int
+    disbursement_id: uuid.UUID
+    pledge_id: uuid.UUID
+    amount: Decimal
+    disbursed_on: datetime.date
 
 
 def _made(state: State, event: Event) -> None:
@@ -57,6 +71,7 @@ def _made(state: State, event: Event) -> None:
         False,
         amount * 0,  # zero at the pledge's own scale: "0.00" next to "250000.00"
         0,
+        tehran_date(event.recorded_at),  # a pledge carries no date: the day it was told
         event.position,
     )
 
@@ -91,11 +106,15 @@ def _disbursed(state: State, event: Event) -> None:
     # money in another currency than the pledge's cannot be added to it (a rule the
     # write side enforces); it is left out rather than summed across currencies
     if row is not None and row.currency == d.currency:
+        amount = money_value(d.amount)
         _change(
             state,
             d.pledge_id,
-            disbursed=row.disbursed + money_value(d.amount),
+            disbursed=row.disbursed + amount,
             disbursements=row.disbursements + 1,
+        )
+        state["disbursements"][event.position] = DisbursementRow(
+            event.position, d.disbursement_id, d.pledge_id, amount, d.disbursed_on
         )
 
 
@@ -105,7 +124,7 @@ def _cancelled(state: State, event: Event) -> None:
 
 PLEDGES = Projection(
     name="pledges",
-    description="pledges with their commitment, cancellation and disbursements",
+    description="pledges with their commitment, cancellation and dated disbursements",
     tables=(
         Table(
             "pledges",
@@ -126,7 +145,19 @@ PLEDGES = Projection(
                 "cancelled": "boolean",
                 "disbursed": "numeric",
                 "disbursements": "integer",
+                "made_on": "date",
                 "made_position": "bigint",
+            },
+        ),
+        Table(
+            "disbursements",
+            DisbursementRow,
+            {
+                "disbursed_position": "bigint",
+                "disbursement_id": "uuid",
+                "pledge_id": "uuid",
+                "amount": "numeric",
+                "disbursed_on": "date",
             },
         ),
     ),
@@ -153,7 +184,8 @@ PLEDGES = Projection(
 # --- the pledges report -----------------------------------------------------------
 
 STATUSES = ("committed", "uncommitted", "cancelled")
-_STATUS = (
+#: A pledge's status as it stands now, in SQL over the pledges table's columns.
+STATUS_SQL = (
     "CASE WHEN cancelled THEN 'cancelled' WHEN committed_on IS NOT NULL THEN 'committed'"
     " ELSE 'uncommitted' END"
 )
@@ -206,7 +238,7 @@ async def pledge_rows(
     """One row per pledge whose period overlaps the report's."""
     condition, args = _where(period, partner)
     records = await conn.fetch(
-        f"SELECT *, {_STATUS} AS status, {_OUTSTANDING} AS outstanding"
+        f"SELECT *, {STATUS_SQL} AS status, {_OUTSTANDING} AS outstanding"
         f" FROM {names['pledges']}{condition}"
         " ORDER BY partner_id, currency, period_start, pledge_id",
         *args,
@@ -225,6 +257,7 @@ async def pledge_rows(
             "period_end": r["period_end"].isoformat(),
             "committed_on": r["committed_on"] and r["committed_on"].isoformat(),
             "agreement_ref": r["agreement_ref"],
+            "made_on": r["made_on"].isoformat(),
         }
         for r in records
     ]
@@ -236,7 +269,7 @@ async def partner_rows(
     """One row per partner, currency and status (committed, uncommitted, cancelled)."""
     condition, args = _where(period, partner)
     records = await conn.fetch(
-        f"SELECT partner_id, currency, {_STATUS} AS status, count(*) AS pledges,"
+        f"SELECT partner_id, currency, {STATUS_SQL} AS status, count(*) AS pledges,"
         f" sum(amount) AS pledged, sum(disbursed) AS disbursed,"
         f" sum({_OUTSTANDING}) AS outstanding"
         f" FROM {names['pledges']}{condition} GROUP BY 1, 2, 3",

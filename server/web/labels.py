@@ -72,6 +72,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "by_site": ("بر پایهٔ محل", "By site"),
     "by_month": ("دریافت‌کنندگان در شش ماه اخیر", "Beneficiaries over six months"),
     "money_heading": ("تعهدات مالی و پرداخت‌ها", "Pledges and disbursements"),
+    "money_months_note": (
+        "هر تعهد مالی در ماهی شمرده می‌شود که ثبت شده است (به وقت تهران) و هر پرداخت در"
+        " ماهِ تاریخ خودش. وضعیت هر تعهد همان است که امروز هست.",
+        "A pledge counts in the month it was recorded (Tehran time), a disbursement in the"
+        " month of its own date. Each pledge's status is as it stands today.",
+    ),
+    "money_months_committed": (
+        "تعهدات قطعی: این ماه در برابر ماه پیش",
+        "Committed pledges: this month against last",
+    ),
+    "money_months_apart": (
+        "تعهدات قطعی‌نشده و لغوشده، جداگانه: این ماه در برابر ماه پیش",
+        "Uncommitted and cancelled pledges, apart: this month against last",
+    ),
+    "money_to_date": ("تا امروز", "To date"),
     "commitments_heading": ("تعهدات باز و سررسیدگذشته", "Open and overdue commitments"),
     "open_count": ("باز", "Open"),
     "overdue_count": ("سررسیدگذشته", "Overdue"),

@@ -26,6 +26,7 @@ from server.projections.periods import (
     parse_month,
     parse_period,
 )
+from server.projections.pledge_months import month_rows
 from server.projections.pledges import partner_rows, pledge_rows, totals
 from server.projections.reading import ReportReader
 from server.projections.who_what_where import who_what_where
@@ -34,6 +35,7 @@ from server.web.directory import directory
 from server.web.frame import OVERSEERS, locale_of, paginate, render, viewer
 from server.web.i18n import Locale
 from server.web.ledger import latest_events
+from server.web.money import compare_months
 
 OVERVIEW_PROJECTIONS = ("directory", "deliveries", "pledges", "commitments")
 CHART_MONTHS = 6
@@ -114,6 +116,10 @@ class ReportsPages(Controller):
                 ),
                 "months": await deliveries_report(conn, names, ("month",), chart),
                 "money": totals(by_partner),
+                # the same rows as /v1/reports/pledges?view=months&from=last&to=this
+                "money_months": await month_rows(
+                    conn, names, Period(calendar=ui.calendar, first=before, last=key), None
+                ),
                 "open": open_rows,
                 "directory": await directory(conn, names),
             }
@@ -144,6 +150,9 @@ class ReportsPages(Controller):
             sectors=body["sectors"],
             sites=body["sites"],
             money=body["money"],
+            money_months=compare_months(
+                body["money_months"], format_month(key), format_month(before)
+            ),
             open_count=len(body["open"]),
             overdue=overdue,
             events=events,

@@ -129,6 +129,24 @@ async def test_pledges_commitments_and_a_partners_record(client: Client, store: 
     assert {r["status"] for r in by_partner["rows"]} == {"committed", "uncommitted", "cancelled"}
     pledge_csv = (await get(client, "/v1/reports/pledges", format="csv")).text
     assert pledge_csv.splitlines()[0].startswith("pledge_id,partner_id,status,currency,pledged")
+    # the scenario's disbursements are all dated 2025-03-15: Esfand 1403
+    by_month = (
+        await get(
+            client,
+            "/v1/reports/pledges",
+            view="months",
+            calendar="jalali",
+            **{"from": "1403-12", "to": "1403-12"},
+        )
+    ).json()
+    assert [(r["month"], r["currency"], r["status"], r["disbursed"]) for r in by_month["rows"]] == [
+        ("1403-12", "EUR", "committed", "135000.50"),
+        ("1403-12", "EUR", "cancelled", "2000.00"),
+    ]
+    assert [t["disbursed"] for t in by_month["totals"]] == ["135000.50"]
+    assert by_month["period"]["start"] == "2025-02-19"
+    month_hxl = (await get(client, "/v1/reports/pledges", view="months", format="hxl")).text
+    assert month_hxl.splitlines()[1].startswith("#date+month,")
 
     overdue = (
         await get(

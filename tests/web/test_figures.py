@@ -5,6 +5,7 @@ an event's receipt and proof agree with the log."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from tests.web.conftest import Visit
@@ -54,12 +55,11 @@ async def test_overview_figures_equal_the_json_reports_in_both_calendars(visit: 
             assert {k: int(v["last"]) for k, v in rows.items() if int(v["last"])} == expected_last
 
         pledges = await site.api("/v1/reports/pledges")
-        committed = await cells(
-            visit, "#h-money ~ table:first-of-type tbody tr[data-currency]", "currency"
-        )
+        committed = await cells(visit, "#money-totals tbody tr[data-currency]", "currency")
         assert {c: (v["pledged"], v["disbursed"]) for c, v in committed.items()} == {
             t["currency"]: (t["pledged"], t["disbursed"]) for t in pledges["totals"]
         }
+        await money_months_equal_the_json_report(visit, calendar, month, last)
         open_rows = (await site.api("/v1/reports/commitments?status=open"))["rows"]
         overdue_rows = (await site.api("/v1/reports/commitments?status=overdue"))["rows"]
         assert await visit.page.locator("#open-count").get_attribute("data-value") == str(
@@ -69,6 +69,61 @@ async def test_overview_figures_equal_the_json_reports_in_both_calendars(visit: 
             len(overdue_rows)
         )
         assert overdue_rows, "the demo record has an overdue commitment"
+
+
+async def money_months(visit: Visit) -> dict[tuple[str, str], dict[str, Decimal]]:
+    """(status, currency) -> the overview's money of this month and last, as shown."""
+    rows = await visit.page.locator(
+        "#money-months tbody tr[data-currency], #money-months-apart tbody tr[data-currency]"
+    ).evaluate_all(
+        "rows => rows.map(r => [r.dataset.status, r.dataset.currency, Object.assign({},"
+        " ...Array.from(r.querySelectorAll('td')).map(c => ({...c.dataset})))])"
+    )
+    return {
+        (status, currency): {k: Decimal(v) for k, v in figures.items()}
+        for status, currency, figures in rows
+    }
+
+
+async def money_months_equal_the_json_report(
+    visit: Visit, calendar: str, month: str, last: str
+) -> dict[tuple[str, str], dict[str, Decimal]]:
+    """The overview's pledged and disbursed this month and last, per status and currency,
+    are the pledges report's month rows (`view=months`) for those two months."""
+    report = await visit.site.api(
+        f"/v1/reports/pledges?view=months&calendar={calendar}&from={last}&to={month}"
+    )
+    expected: dict[tuple[str, str], dict[str, Decimal]] = {}
+    for row in report["rows"]:
+        when = {month: "this", last: "last"}[row["month"]]
+        line = expected.setdefault(
+            (row["status"], row["currency"]),
+            {f"{w}{f}": Decimal(0) for w in ("this", "last") for f in ("Pledged", "Disbursed")},
+        )
+        line[f"{when}Pledged"] = Decimal(row["pledged"])
+        line[f"{when}Disbursed"] = Decimal(row["disbursed"])
+    shown = await money_months(visit)
+    assert shown == expected
+    return shown
+
+
+async def test_the_overview_shows_money_of_this_month_against_last(visit: Visit) -> None:
+    await visit.sign_in("demo-coordinator")
+    for lang, calendar in (("en", "gregorian"), ("fa", "jalali")):
+        await visit.language(lang)
+        await visit.open("/")  # this month: the demo's pledges were recorded today
+        month = await visit.page.locator("#money").get_attribute("data-month")
+        last = await visit.page.locator("#money").get_attribute("data-last")
+        assert month and last
+        shown = await money_months_equal_the_json_report(visit, calendar, month, last)
+        pledged = {key for key, figures in shown.items() if figures["thisPledged"]}
+        assert ("committed", "EUR") in pledged and ("cancelled", "IRR") in pledged
+        # the demo disburses 25,000 EUR on the 5th of every Gregorian month
+        await visit.open("/?month=" + ("2026-10" if lang == "en" else "1405-07"))
+        this_month = (await money_months(visit))[("committed", "EUR")]
+        assert this_month["thisDisbursed"] == Decimal("25000.00")
+        cell = visit.page.locator("#money-months tr[data-currency=EUR] td[data-this-disbursed]")
+        assert await cell.inner_text() == ("25,000" if lang == "en" else "۲۵٬۰۰۰")
 
 
 async def test_a_filter_narrows_who_what_where_as_the_json_report_does(visit: Visit) -> None:
