@@ -43,6 +43,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     projections_run: bool = True
     projections_standby: float = 0.0
     projection_batch: int = 5000
+    # fold snapshots for `?at_position=`: one every this many events (0: none), the
+    # newest this many kept per projection (docs/projections.md)
+    projection_snapshot_every: int = 100_000
+    projection_snapshot_keep: int = 10
     projection_lock_retry: float = 5.0
     report_wait_max: float = 5.0
     # operations (docs/operator-guide.md): the most events one POST may carry; requests
@@ -120,6 +124,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             not in ("0", "off", "false", "no"),
             projections_standby=number("HAMKARI_PROJECTIONS_STANDBY", defaults.projections_standby),
             projection_batch=integer("HAMKARI_PROJECTION_BATCH", defaults.projection_batch),
+            projection_snapshot_every=integer(
+                "HAMKARI_PROJECTION_SNAPSHOT_EVERY", defaults.projection_snapshot_every
+            ),
+            projection_snapshot_keep=integer(
+                "HAMKARI_PROJECTION_SNAPSHOT_KEEP", defaults.projection_snapshot_keep
+            ),
             projection_lock_retry=integer(
                 "HAMKARI_PROJECTION_LOCK_RETRY", int(defaults.projection_lock_retry)
             ),

@@ -20,7 +20,13 @@ from msgspec import UNSET
 from schemas import events as ev
 from schemas.common import derive_short_form
 from server.projections.model import Conn, Event, Projection, State, Table, Totals
-from server.projections.periods import MONTH_COLUMNS, Period, month_keys, month_values
+from server.projections.periods import (
+    MONTH_COLUMNS,
+    Calendar,
+    Period,
+    month_keys,
+    month_values,
+)
 
 _intern = sys.intern
 
@@ -112,6 +118,12 @@ def _retracted(state: State, event: Event) -> None:
 
 COUNT_COLUMNS = ("deliveries", *_COUNTS)
 
+#: The totals per partner, site, sector and month of each calendar.
+MONTH_TOTALS: dict[Calendar, str] = {
+    "gregorian": "delivery_months_g",
+    "jalali": "delivery_months_j",
+}
+
 DELIVERIES = Projection(
     name="deliveries",
     description="deliveries as corrected, and their sums per partner, site, sector, month",
@@ -150,6 +162,25 @@ DELIVERIES = Projection(
             keys=("partner_id", "site_id", "sector", "activity", "g_month", "j_month"),
             count="deliveries",
             sums=_COUNTS,
+        ),
+        # the same sums without activity, one table per calendar: the deliveries
+        # report reads these rows as they are (half the cells, no aggregation when
+        # grouped by all four; 8,604 rows at 1M events)
+        Totals(
+            MONTH_TOTALS["gregorian"],
+            source="deliveries",
+            keys=("partner_id", "site_id", "sector", "g_month"),
+            count="deliveries",
+            sums=_COUNTS,
+            rolls_up="delivery_cells",
+        ),
+        Totals(
+            MONTH_TOTALS["jalali"],
+            source="deliveries",
+            keys=("partner_id", "site_id", "sector", "j_month"),
+            count="deliveries",
+            sums=_COUNTS,
+            rolls_up="delivery_cells",
         ),
     ),
     handlers={
@@ -210,8 +241,9 @@ def counts(record: Any) -> dict[str, int]:
 def row_type(columns: tuple[str, ...]) -> type[msgspec.Struct]:
     """The row of a deliveries report with these columns, in this order. A report may
     have thousands of rows: a Struct is built several times faster than a dict and
-    encodes to the same JSON object."""
-    return msgspec.defstruct("DeliveriesRow", columns, frozen=True)
+    encodes to the same JSON object. It holds only strings and integers, so the cyclic
+    garbage collector need not track it (`gc=False`: about half the cost to build)."""
+    return msgspec.defstruct("DeliveriesRow", columns, frozen=True, gc=False)
 
 
 async def deliveries_rows(
@@ -225,14 +257,19 @@ async def deliveries_rows(
         for group in GROUPS
         if group in group_by
     ]
-    select = "".join(f"c.{c}, " for c in columns)
     condition, args = where(filters)
-    group = f" GROUP BY {', '.join('c.' + c for c in columns)}" if columns else ""
-    order = f" ORDER BY {', '.join('c.' + c for c in columns)}" if columns else ""
-    records = await conn.fetch(
-        f"SELECT {select}{SUMS} FROM {names['delivery_cells']} c{condition}{group}{order}",
-        *args,
-    )
+    listed = ", ".join(f"c.{c}" for c in columns)
+    order = f" ORDER BY {listed}" if columns else ""
+    table = names[MONTH_TOTALS[period.calendar]]
+    if len(columns) == len(GROUPS):
+        # grouped by every key of the month totals: their rows are the answer
+        sums = ", ".join(f"c.{c}" for c in COUNT_COLUMNS)
+        sql = f"SELECT {listed}, {sums} FROM {table} c{condition}{order}"
+    else:
+        group = f" GROUP BY {listed}" if columns else ""
+        select = f"{listed}, " if columns else ""
+        sql = f"SELECT {select}{SUMS} FROM {table} c{condition}{group}{order}"
+    records = await conn.fetch(sql, *args)
     if period.column not in columns:
         plain = row_type((*columns, *COUNT_COLUMNS))
         return [plain(*record) for record in records]

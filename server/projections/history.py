@@ -1,6 +1,7 @@
-"""Folding the log from its start, in memory: how a rebuild starts, and how a report
-answers `?at_position=N` (fold to N into temporary tables, then run the very SQL
-the live report runs). One fold, one set of queries: live and past cannot disagree."""
+"""Folding the log in memory, from its start or from a fold snapshot: how a rebuild
+starts, how snapshots are taken, and how a report answers `?at_position=N` (fold to N
+into temporary tables, then run the very SQL the live report runs). One fold, one set
+of queries: live and past cannot disagree."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TypeVar
 
 import asyncpg
 
+from server.projections import snapshots
 from server.projections.decoding import decode, read_rows
 from server.projections.model import Conn, Projection, State
 from server.projections.persistence import create_like, temp_names, write_all
@@ -47,19 +49,26 @@ async def fold_log(
     upto: int,
     *,
     chunk: int = CHUNK,
+    start: int = 0,
+    states: Mapping[str, State] | None = None,
 ) -> dict[str, State]:
-    """Every projection's full state at position `upto`, from one pass over the log."""
+    """Every projection's full state at position `upto`, from one pass over the log.
+
+    From `start` with `states` (each projection's state at `start`, folded on in
+    place), or from the empty states at position 0."""
     chosen = list(projections)
-    states = {p.name: p.empty() for p in chosen}
+    if states is None:
+        states = {p.name: p.empty() for p in chosen}
     folders: dict[str, list[tuple[Projection, State]]] = {}
     for p in chosen:
         for event_type in p.handles:
             folders.setdefault(event_type, []).append((p, states[p.name]))
-    if upto <= 0:
-        return states
+    result = {p.name: states[p.name] for p in chosen}
+    if upto <= start:
+        return result
     types = list(folders)
     reading: asyncio.Future[list[asyncpg.Record]] | None = asyncio.ensure_future(
-        read_rows(conn, 0, upto, types, chunk)
+        read_rows(conn, start, upto, types, chunk)
     )
     try:
         with collector_paused():
@@ -83,7 +92,7 @@ async def fold_log(
             reading.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reading
-    return states
+    return result
 
 
 async def at_position(
@@ -91,14 +100,18 @@ async def at_position(
     projections: Iterable[Projection],
     position: int,
     query: Callable[[Conn, Mapping[str, str]], Awaitable[T]],
+    *,
+    from_snapshots: bool = True,
 ) -> T:
     """Run `query` against the projections as they stood at `position`.
 
-    The folded states go into temporary tables shaped like the live ones (dropped at
-    commit), and `query` gets their names where the live report gets the live ones."""
+    Each projection is folded from its newest usable snapshot at or below `position`
+    (`snapshots.load`; from 0 when it has none or `from_snapshots` is off). The folded
+    states go into temporary tables shaped like the live ones (dropped at commit), and
+    `query` gets their names where the live report gets the live ones."""
     chosen = list(projections)
     async with pool.acquire() as conn:
-        states = await fold_log(conn, chosen, position)
+        states = await _fold_to(conn, chosen, position, from_snapshots)
         async with conn.transaction():
             names: dict[str, str] = {}
             for projection in chosen:
@@ -107,3 +120,19 @@ async def at_position(
                 await write_all(conn, projection, temporary, states[projection.name])
                 names.update(temporary)
             return await query(conn, names)
+
+
+async def _fold_to(
+    conn: Conn, projections: list[Projection], position: int, from_snapshots: bool
+) -> dict[str, State]:
+    starts: dict[int, list[Projection]] = {}
+    states: dict[str, State] = {}
+    for projection in projections:
+        with collector_paused():  # rows by the hundred thousand, as in the fold
+            found = await snapshots.load(conn, projection, position) if from_snapshots else None
+        start, states[projection.name] = found or (0, projection.empty())
+        starts.setdefault(start, []).append(projection)
+    # one pass over the log per starting point (projections snapshot at the same ones)
+    for start, group in sorted(starts.items()):
+        await fold_log(conn, group, position, start=start, states=states)
+    return states

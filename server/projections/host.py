@@ -18,6 +18,7 @@ import asyncpg
 
 from server.config import Settings
 from server.eventstore.appender import NOTIFY_CHANNEL, UNAVAILABLE
+from server.projections import snapshots
 from server.projections.catalog import PROJECTIONS
 from server.projections.model import Projection
 from server.projections.rebuild import rebuild
@@ -49,11 +50,22 @@ class ProjectionHost:
         poll_interval: float = 2.0,
         lock_retry: float = 5.0,
         standby: float = 0.0,
+        snapshot_every: int | None = snapshots.EVERY,
+        snapshot_keep: int = snapshots.KEEP,
     ) -> None:
         self.pool = pool
         self._connect = connect
         chosen = list(PROJECTIONS.values() if projections is None else projections)
-        self.runners = {p.name: ProjectionRunner(pool, p, batch_size=batch_size) for p in chosen}
+        self.runners = {
+            p.name: ProjectionRunner(
+                pool,
+                p,
+                batch_size=batch_size,
+                snapshot_every=snapshot_every,
+                snapshot_keep=snapshot_keep,
+            )
+            for p in chosen
+        }
         self.poll_interval = poll_interval
         self.lock_retry = lock_retry
         # seconds before the first try for a lock: a standby process (an HTTP worker
@@ -80,6 +92,8 @@ class ProjectionHost:
             poll_interval=settings.poll_interval,
             lock_retry=settings.projection_lock_retry,
             standby=standby,
+            snapshot_every=settings.projection_snapshot_every or None,
+            snapshot_keep=settings.projection_snapshot_keep,
         )
 
     @property

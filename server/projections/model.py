@@ -69,13 +69,17 @@ class Totals:
     Its columns are `keys` (source columns), then `count` (rows in the group), then
     `sums` (source columns added up). The live runner keeps it by deltas computed
     here; a bulk load aggregates the source table in SQL. Both follow from this one
-    definition. A group whose count falls to zero is deleted."""
+    definition. A group whose count falls to zero is deleted.
+
+    `rolls_up`: another totals table of the same source whose keys include these and
+    whose values are these: a bulk load then sums its (few) rows instead of the source's."""
 
     name: str
     source: str
     keys: tuple[str, ...]
     count: str
     sums: tuple[str, ...]
+    rolls_up: str | None = None
     _key: Callable[[Any], tuple[Any, ...]] = field(init=False, repr=False, compare=False)
     _sums: Callable[[Any], tuple[int, ...]] = field(init=False, repr=False, compare=False)
 
@@ -119,10 +123,20 @@ class Projection:
         for event_type, (table, _field) in self.reads.items():
             if table not in self._tables or event_type not in self.handlers:
                 raise ValueError(f"{self.name}: bad read for {event_type}")
+        earlier: dict[str, Totals] = {}
         for totals in self.totals:
             source = self._tables[totals.source].columns
             if not set(totals.keys) | set(totals.sums) <= set(source):
                 raise ValueError(f"{self.name}: {totals.name} sums columns {source} lacks")
+            finer = earlier.get(totals.rolls_up or "")
+            if totals.rolls_up is not None and (
+                finer is None
+                or finer.source != totals.source
+                or finer.values != totals.values
+                or not set(totals.keys) <= set(finer.keys)
+            ):
+                raise ValueError(f"{self.name}: {totals.name} cannot roll up {totals.rolls_up}")
+            earlier[totals.name] = totals
 
     @property
     def handles(self) -> frozenset[str]:

@@ -155,12 +155,18 @@ async def write_all(conn: Conn, projection: Projection, names: Names, state: Sta
         records = list(state[table.name].values())
         written += await _copy(conn, names[table.name], table.columns, records)
     for totals in projection.totals:
-        # the same sums the deltas keep, computed by PostgreSQL in one pass
+        # the same sums the deltas keep, computed by PostgreSQL in one pass: over the
+        # source rows, or over the finer totals written just before (same sums)
         keys = ", ".join(totals.keys)
-        sums = ", ".join(f"sum({c})::bigint" for c in totals.sums)
+        if totals.rolls_up is None:
+            values = ", ".join(["count(*)", *(f"sum({c})::bigint" for c in totals.sums)])
+            source = names[totals.source]
+        else:
+            values = ", ".join(f"sum({c})::bigint" for c in totals.values)
+            source = names[totals.rolls_up]
         result = await conn.execute(
             f"INSERT INTO {names[totals.name]} ({', '.join(totals.columns)})"
-            f" SELECT {keys}, count(*), {sums} FROM {names[totals.source]} GROUP BY {keys}"
+            f" SELECT {keys}, {values} FROM {source} GROUP BY {keys}"
         )
         written += int(result.rsplit(" ", 1)[-1])
     return written

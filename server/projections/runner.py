@@ -16,9 +16,11 @@ from collections.abc import Callable
 import asyncpg
 
 from server.eventstore.appender import UNAVAILABLE
+from server.projections import snapshots
 from server.projections.decoding import UndecodableEvent, decode, log_head, read_rows
 from server.projections.model import Event, Projection, copy_state
 from server.projections.persistence import live_names, load, write_changes
+from server.projections.snapshot_keeper import SnapshotKeeper
 from server.projections.tracking import Standing, advance, fence, record_error, standings
 
 log = logging.getLogger(__name__)
@@ -47,10 +49,18 @@ class ProjectionRunner:
         *,
         batch_size: int = 5000,
         on_commit: Callable[[int], None] | None = None,
+        snapshot_every: int | None = snapshots.EVERY,
+        snapshot_keep: int = snapshots.KEEP,
     ) -> None:
         self.pool = pool
         self.projection = projection
         self.batch_size = batch_size
+        # fold snapshots for `?at_position=` are taken while `follow` runs this runner
+        self.snapshots = (
+            SnapshotKeeper(pool, projection, every=snapshot_every, keep=snapshot_keep)
+            if snapshot_every
+            else None
+        )
         self.names = live_names(projection)
         self.standing: Standing | None = None
         self.on_commit = on_commit
@@ -139,6 +149,8 @@ class ProjectionRunner:
         self.standing = Standing(upto, standing.generation, None)
         self.events_applied += len(events)
         self.batches_committed += 1
+        if self.snapshots is not None:
+            self.snapshots.committed(standing.position, upto)
         if self.on_commit is not None:
             self.on_commit(upto)
 
@@ -184,7 +196,25 @@ async def follow(
 
     A lost connection is retried with backoff; a batch PostgreSQL refused is retried
     one event at a time, which names the event (ProjectionStopped) or gets past a
-    passing failure."""
+    passing failure. The runner's fold snapshots are kept meanwhile, by a task of their
+    own that ends with this one."""
+    keeper = runner.snapshots
+    keeping = asyncio.create_task(keeper.run()) if keeper is not None else None
+    try:
+        await _follow(runner, woken, poll_interval, still_ours)
+    finally:
+        if keeping is not None:
+            keeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await keeping
+
+
+async def _follow(
+    runner: ProjectionRunner,
+    woken: asyncio.Event,
+    poll_interval: float,
+    still_ours: Callable[[], bool],
+) -> None:
     backoff = 0.05
     locate = False
     while still_ours():

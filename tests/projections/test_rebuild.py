@@ -44,6 +44,7 @@ async def test_a_rebuild_gives_the_tables_the_live_runner_built(
         await index_names(pool),
     )
     assert live["deliveries"] and live["delivery_cells"] and live["pledges"]
+    assert live["disbursements"]
 
     rebuilt_at = await rebuild(pool, PROJECTIONS.values())
 

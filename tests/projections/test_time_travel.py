@@ -17,6 +17,7 @@ from server.projections.deliveries import Filters, deliveries_report
 from server.projections.model import Conn
 from server.projections.partner_record import partner_record
 from server.projections.periods import Period, parse_period
+from server.projections.pledge_months import month_rows
 from server.projections.pledges import partner_rows, pledge_rows
 from server.projections.reading import ReportReader
 from server.projections.who_what_where import who_what_where
@@ -36,6 +37,7 @@ REPORTS: dict[str, tuple[str, Query]] = {
     "who-what-where": ("who-what-where", lambda c, n: who_what_where(c, n, JALALI)),
     "pledges": ("pledges", lambda c, n: pledge_rows(c, n, Period(), None)),
     "pledges-by-partner": ("pledges", lambda c, n: partner_rows(c, n, Period(), None)),
+    "pledges-by-month": ("pledges", lambda c, n: month_rows(c, n, JALALI.period, None)),
     "commitments": ("commitments", lambda c, n: commitment_rows(c, n, on=ON)),
     "partner": ("partner", lambda c, n: partner_record(c, n, "nrc", Filters(), ON)),
 }
