@@ -24,6 +24,7 @@ from bench.generated_log import META, ON, World, generate
 from bench.harness import Cluster, Figure, settings_for
 from server.database.pool import create_pool
 from server.eventstore import Appender, EventStore, NewEvent, canonical_json
+from server.memory import settle_after_start
 from server.projections import history, snapshots
 from server.projections.catalog import PROJECTIONS, REPORTS, projections_named
 from server.projections.commitments import commitment_rows
@@ -131,7 +132,9 @@ def _rows(body: Any) -> int:
 
 async def report_latency(pool: asyncpg.Pool, rounds: int) -> list[Latency]:
     """Each report as the API reads it (snapshot, locks, position, query, rows), many
-    times; the HTTP layer and JSON encoding are not included."""
+    times, with the garbage collector set as a server process sets it; the HTTP layer
+    and JSON encoding are not included."""
+    settle_after_start()
     reader = ReportReader(pool)
     figures = []
     for name, (report, query) in report_queries().items():

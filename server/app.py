@@ -27,6 +27,7 @@ from server.auth.middleware import PUBLIC_PATHS, TokenAuthentication
 from server.config import Settings
 from server.database.pool import create_pool
 from server.eventstore import Appender, EventStore
+from server.memory import settle_after_start
 from server.observability.access import observe_middleware, record_responses
 from server.observability.limits import rate_limiting, request_timeouts
 from server.observability.logs import configure_logging
@@ -38,7 +39,9 @@ from server.services.repository import AggregateRepository
 from server.web import TEMPLATE_CONFIG, WEB_PATHS, web_routers
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
+    """The app; `settle_gc` tunes the process's garbage collector once started
+    (server/memory.py): for a server process, not for a test that makes many apps."""
     if not settings.database_url:
         raise ValueError("create_app needs settings.database_url; `hamkari serve` resolves it")
     dsn = settings.database_url
@@ -74,6 +77,8 @@ def create_app(settings: Settings) -> Litestar:
         checkpointer.start()
         app.state.checkpointer = checkpointer
         try:
+            if settle_gc:
+                settle_after_start()
             yield
         finally:
             # SIGTERM: the ASGI server has stopped accepting and finished in-flight
@@ -128,4 +133,4 @@ def create_app(settings: Settings) -> Litestar:
 def app_from_env() -> Litestar:
     """Factory for the ASGI server's workers: settings from the environment."""
     configure_logging()
-    return create_app(Settings.from_env())
+    return create_app(Settings.from_env(), settle_gc=True)

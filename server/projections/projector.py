@@ -15,6 +15,7 @@ import signal
 
 from server.config import Settings
 from server.database.pool import create_pool
+from server.memory import settle_after_start
 from server.projections.host import ProjectionHost
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ async def run_projector(dsn: str, settings: Settings, *, parent: int | None = No
         _stop_when_orphaned(loop, parent, stop)
     try:
         await host.start()
+        settle_after_start()
         log.info("projector running", extra={"fields": {"pid": os.getpid()}})
         await stop.wait()
     finally:
