@@ -49,10 +49,15 @@ def _group(pid: int) -> int | None:
         return None
 
 
-def wait_for(condition: object, what: str, timeout: float = 30) -> None:
+def wait_for(
+    condition: object, what: str, timeout: float = 30, server: LiveServer | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        if time.monotonic() > deadline:
+            seen = {pid: _group(pid) for pid in projectors()}
+            output = server.output()[-3000:] if server is not None else ""
+            raise AssertionError(f"not within {timeout} s: {what}; projectors {seen}\n{output}")
         time.sleep(0.1)
 
 
@@ -120,10 +125,12 @@ async def test_a_killed_projector_is_started_again(
     os.kill(first, signal.SIGKILL)
 
     def restarted() -> bool:
+        # (a killed process has no command line, so `projectors` leaves it out even
+        # before it is reaped)
         ours = {pid for pid in projectors() if _group(pid) == live_server.pid}
-        return _group(first) is None and len(ours - {first}) == 1
+        return first not in ours and len(ours) == 1
 
-    wait_for(restarted, "a new projector in the server's process group")
+    wait_for(restarted, "a new projector in the server's process group", server=live_server)
     second = projector_of(live_server)
     assert second != first
     wait_for(lambda: all_running(live_server, token), "every projection running again")
@@ -135,6 +142,8 @@ def test_the_projector_stops_with_the_server(cli_env: dict[str, str]) -> None:
     server.start()
     try:
         projector = projector_of(server)
+        # (a projector still starting has no handler yet: SIGTERM simply ends it)
+        wait_for(lambda: "projector running" in server.output(), "the projector running")
         assert server.process is not None
         server.process.send_signal(signal.SIGTERM)  # the server alone, as systemd does
         server.process.wait(timeout=40)

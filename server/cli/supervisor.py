@@ -1,11 +1,17 @@
 """`hamkari serve`'s projector: `hamkari projections run` as a child process, started
-again if it dies, stopped with SIGTERM when the server stops."""
+again if it dies, stopped with SIGTERM when the server stops.
+
+It is started with posix_spawn, not subprocess.Popen: Popen waits on a pipe that the
+child's exec closes, and granian forks its workers from another thread of this
+process; a worker forked in that moment holds the pipe open, and Popen (and with it
+every restart) waited until that worker exited."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import subprocess
+import signal
 import sys
 import threading
 from collections.abc import Mapping
@@ -22,7 +28,8 @@ class ProjectorProcess:
         self._stop_timeout = stop_timeout
         self._stopping = threading.Event()
         self._lock = threading.Lock()
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._pid: int | None = None
+        self._exited = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hamkari-projector", daemon=True)
         self.starts = 0
 
@@ -33,31 +40,36 @@ class ProjectorProcess:
         """SIGTERM, then wait for it to finish its batch (SIGKILL past the timeout)."""
         with self._lock:
             self._stopping.set()
-            proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=self._stop_timeout)
-            except subprocess.TimeoutExpired:
+            pid = None if self._exited.is_set() else self._pid
+        if pid is not None:
+            _signal(pid, signal.SIGTERM)
+            if not self._exited.wait(self._stop_timeout):
                 log.warning("projector still running after %.0f s; killed", self._stop_timeout)
-                proc.kill()
-                proc.wait()
+                _signal(pid, signal.SIGKILL)
         self._thread.join(timeout=self._stop_timeout)
 
     def _run(self) -> None:
         # it stops by itself once this process is gone, even killed by SIGKILL
-        command = [sys.executable, "-m", "server.cli", "projections", "run"]
-        command += ["--parent", str(os.getpid())]
+        argv = [sys.executable, "-m", "server.cli", "projections", "run"]
+        argv += ["--parent", str(os.getpid())]
         while True:
             with self._lock:
                 if self._stopping.is_set():
                     return
-                self._proc = subprocess.Popen(command, env=self._env)
+                self._exited.clear()
+                self._pid = os.posix_spawn(sys.executable, argv, self._env)
                 self.starts += 1
-            code = self._proc.wait()
+            _, status = os.waitpid(self._pid, 0)
+            self._exited.set()
+            code = os.waitstatus_to_exitcode(status)
             # 0: it stopped as asked (SIGTERM, or the terminal's SIGINT to the group)
             if code == 0 or self._stopping.is_set():
                 return
             log.error("projector exited with %s; starting it again", code)
             if self._stopping.wait(RESTART_DELAY):
                 return
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signum)
