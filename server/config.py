@@ -43,6 +43,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     projections_run: bool = True
     projections_standby: float = 0.0
     projection_batch: int = 5000
+    # a caught-up projection applies what arrived at most this often (seconds): under
+    # many small commits, one batch per interval instead of one per commit
+    projection_step_interval: float = 0.05
     # fold snapshots for `?at_position=`: one every this many events (0: none), the
     # newest this many kept per projection (docs/projections.md)
     projection_snapshot_every: int = 100_000
@@ -124,6 +127,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             not in ("0", "off", "false", "no"),
             projections_standby=number("HAMKARI_PROJECTIONS_STANDBY", defaults.projections_standby),
             projection_batch=integer("HAMKARI_PROJECTION_BATCH", defaults.projection_batch),
+            projection_step_interval=number(
+                "HAMKARI_PROJECTION_STEP_INTERVAL", defaults.projection_step_interval
+            ),
             projection_snapshot_every=integer(
                 "HAMKARI_PROJECTION_SNAPSHOT_EVERY", defaults.projection_snapshot_every
             ),

@@ -52,6 +52,7 @@ class ProjectionHost:
         standby: float = 0.0,
         snapshot_every: int | None = snapshots.EVERY,
         snapshot_keep: int = snapshots.KEEP,
+        step_interval: float = 0.0,
     ) -> None:
         self.pool = pool
         self._connect = connect
@@ -71,6 +72,8 @@ class ProjectionHost:
         # seconds before the first try for a lock: a standby process (an HTTP worker
         # next to `hamkari serve`'s projector) lets the projector take them first
         self.standby = standby
+        # a caught-up runner steps at most this often (server/projections/runner.py)
+        self.step_interval = step_interval
         self.rebuilds: dict[str, asyncio.Task[dict[str, int]]] = {}
         self._conn: asyncpg.Connection | None = None
         self._conn_lock = asyncio.Lock()
@@ -94,6 +97,7 @@ class ProjectionHost:
             standby=standby,
             snapshot_every=settings.projection_snapshot_every or None,
             snapshot_keep=settings.projection_snapshot_keep,
+            step_interval=settings.projection_step_interval,
         )
 
     @property
@@ -184,7 +188,11 @@ class ProjectionHost:
 
             try:
                 await follow(
-                    runner, self._woken[name], poll_interval=self.poll_interval, still_ours=ours
+                    runner,
+                    self._woken[name],
+                    poll_interval=self.poll_interval,
+                    still_ours=ours,
+                    step_interval=self.step_interval,
                 )
             except ProjectionStopped as exc:
                 log.error("%s", exc)
