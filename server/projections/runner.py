@@ -257,5 +257,9 @@ async def _follow(
             runner.standing = None
             locate = True
             continue
+        if not still_ours():
+            # (told to stop while it waited out the step interval: that wake-up was
+            # cleared above, and waiting for another would hold a shutdown for a poll)
+            break
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(woken.wait(), poll_interval)

@@ -98,3 +98,16 @@ async def test_an_event_after_a_quiet_spell_is_applied_at_once(
     seconds = await following.applied(await following.commit_one(store))
 
     assert seconds < 0.5, f"applied after {seconds:.2f} s, as if it had waited the interval"
+
+
+async def test_a_runner_told_to_stop_while_it_waits_out_the_interval_stops_at_once(
+    following: Following, store: EventStore
+) -> None:
+    await following.applied(await following.commit_one(store))
+    await following.commit_one(store)  # it wakes, and waits out the rest of the interval
+    await asyncio.sleep(0.1)
+
+    started = time.monotonic()
+    await following.stop()  # (its poll interval is 30 s)
+
+    assert time.monotonic() - started < 2.0
