@@ -9,13 +9,12 @@ import signal
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
-from server.auth.tokens import issue
 from tests.builders import partner_registered
 from tests.conftest import LiveServer
+from tests.test_live_server import tokens_for
 
 pytestmark = pytest.mark.slow
 
@@ -61,14 +60,6 @@ def wait_for(
         time.sleep(0.1)
 
 
-async def admin_token(database_url: str) -> str:
-    conn = await asyncpg.connect(database_url)
-    try:
-        return await issue(conn, name="projector-admin", role="admin")
-    finally:
-        await conn.close()
-
-
 def register_and_read(server: LiveServer, token: str, partner: str) -> None:
     """Post an event, then read a report that must reflect it (`min_position`)."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -107,7 +98,7 @@ def all_running(server: LiveServer, token: str) -> bool:
 async def test_the_projections_run_in_their_own_process(
     live_server: LiveServer, database_url: str
 ) -> None:
-    token = await admin_token(database_url)
+    token = (await tokens_for(database_url))["admin"]
     projector_of(live_server)
     wait_for(lambda: all_running(live_server, token), "every projection running")
 
@@ -119,7 +110,7 @@ async def test_the_projections_run_in_their_own_process(
 async def test_a_killed_projector_is_started_again(
     live_server: LiveServer, database_url: str
 ) -> None:
-    token = await admin_token(database_url)
+    token = (await tokens_for(database_url))["admin"]
     first = projector_of(live_server)
 
     os.kill(first, signal.SIGKILL)

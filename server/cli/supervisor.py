@@ -31,7 +31,6 @@ class ProjectorProcess:
         self._pid: int | None = None
         self._exited = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hamkari-projector", daemon=True)
-        self.starts = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -58,7 +57,6 @@ class ProjectorProcess:
                     return
                 self._exited.clear()
                 self._pid = os.posix_spawn(sys.executable, argv, self._env)
-                self.starts += 1
             _, status = os.waitpid(self._pid, 0)
             self._exited.set()
             code = os.waitstatus_to_exitcode(status)

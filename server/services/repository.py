@@ -33,19 +33,13 @@ class AggregateRepository:
     def pool(self) -> asyncpg.Pool:
         return self.store.pool
 
-    async def load(self, stream: str, *, fresh: bool = False) -> HamkariAggregate | None:
-        """The aggregate, shared with the cache: read it, or `copy.deepcopy` it before
-        deciding on it (None when the stream does not exist).
-
-        `fresh` skips the cache: for a stream whose version the client asserted."""
-        loaded = await self.load_many([stream], fresh={stream} if fresh else frozenset())
-        return loaded[stream]
-
     async def load_many(
         self, streams: Iterable[str], *, fresh: Container[str] = frozenset()
     ) -> dict[str, HamkariAggregate | None]:
-        """Several aggregates, shared with the cache (see `load`); what the cache lacks
-        costs two queries in all (snapshots, then every stream's later events)."""
+        """Several aggregates (None for a stream that does not exist), shared with the
+        cache: read them, or `copy.deepcopy` one before deciding on it. What the cache
+        lacks costs two queries in all (snapshots, then every stream's later events);
+        streams in `fresh` skip the cache (those whose version the client asserted)."""
         out: dict[str, HamkariAggregate | None] = {}
         missing: list[str] = []
         for stream in dict.fromkeys(streams):
