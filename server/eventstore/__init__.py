@@ -2,6 +2,7 @@
 
 from server.eventstore.appender import Appender
 from server.eventstore.errors import (
+    AlreadyStored,
     EventIdReused,
     EventStoreError,
     StoreClosed,
@@ -20,6 +21,7 @@ from server.eventstore.store import EventStore
 from server.eventstore.subscription import LogFollower
 
 __all__ = [
+    "AlreadyStored",
     "Appender",
     "EventIdReused",
     "EventStore",

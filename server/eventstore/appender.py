@@ -19,6 +19,7 @@ import msgspec
 from server.audit.merkle import Frontier
 from server.audit.tree_store import STORED_LEVEL_STRIDE, AuditTreeBehind, Reader
 from server.eventstore.errors import (
+    AlreadyStored,
     EventIdReused,
     StoreClosed,
     StoreUnavailable,
@@ -75,6 +76,9 @@ class _Request:
     future: asyncio.Future[list[Recorded]]
     # streams the decision read but does not write: each must still be at this version
     unchanged: Mapping[str, int]
+    # False: an id already in the log (or earlier in the group) fails the request with
+    # AlreadyStored instead of yielding the original receipt
+    replays: bool = True
 
 
 @dataclass
@@ -130,7 +134,11 @@ class Appender:
             self._task = None
 
     async def append(
-        self, events: Sequence[NewEvent], unchanged: Mapping[str, int] | None = None
+        self,
+        events: Sequence[NewEvent],
+        unchanged: Mapping[str, int] | None = None,
+        *,
+        replays: bool = True,
     ) -> list[Recorded]:
         if self._closing:
             raise StoreClosed("the event store is shutting down")
@@ -139,7 +147,7 @@ class Appender:
         if self._task is None:
             self.start()
         future: asyncio.Future[list[Recorded]] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Request(events, future, unchanged or {}))
+        self._queue.append(_Request(events, future, unchanged or {}, replays))
         self._wakeup.set()
         # shield: a caller that gives up does not withdraw an event already queued
         return await asyncio.shield(future)
@@ -303,6 +311,8 @@ def _plan_request(plan: _Plan, request: _Request) -> None:
                 raise VersionConflict(stream, expected, current)
         for event in request.events:
             replay = _replayed(plan, planned, event)
+            if replay is not None and not request.replays:
+                raise AlreadyStored(event.id)
             if replay is not None:
                 receipts.append(replay)
                 continue
@@ -350,7 +360,7 @@ def _plan_request(plan: _Plan, request: _Request) -> None:
             )
             planned[event.id] = (event, receipt)
             receipts.append(receipt)
-    except (VersionConflict, EventIdReused) as exc:
+    except (VersionConflict, EventIdReused, AlreadyStored) as exc:
         plan.outcomes.append((request, exc))
         return
     plan.head = position

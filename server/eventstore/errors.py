@@ -31,6 +31,15 @@ class EventIdReused(EventStoreError):
         self.position = position
 
 
+class AlreadyStored(EventStoreError):
+    """An event id is already in the log, and the writer asked not to be given the
+    original receipt: it decided without looking for replays and must look now."""
+
+    def __init__(self, event_id: UUID) -> None:
+        super().__init__(f"event id {event_id} is already in the log")
+        self.event_id = event_id
+
+
 class StoreUnavailable(EventStoreError):
     """The database could not be reached or failed mid-commit; retrying with ids is safe."""
 

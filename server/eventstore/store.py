@@ -20,14 +20,19 @@ class EventStore:
         self.appender = appender
 
     async def append(
-        self, events: Sequence[NewEvent], *, unchanged: Mapping[str, int] | None = None
+        self,
+        events: Sequence[NewEvent],
+        *,
+        unchanged: Mapping[str, int] | None = None,
+        replays: bool = True,
     ) -> list[Recorded]:
         """Append atomically; receipts in order. Raises VersionConflict, EventIdReused,
-        StoreUnavailable; a replayed id yields its original receipt (replayed=True).
+        StoreUnavailable; a replayed id yields its original receipt (replayed=True), or
+        with `replays=False` fails the whole append with AlreadyStored.
 
         `unchanged` names streams the decision read without writing (a partner's
         status, a site's closure): if any moved on meanwhile, nothing is appended."""
-        return await self.appender.append(events, unchanged)
+        return await self.appender.append(events, unchanged, replays=replays)
 
     async def head(self) -> int:
         """The last position in the log (0 when empty)."""

@@ -2,7 +2,8 @@
 
 A batch is decided in order against a working set, so a later event sees the effect
 of an earlier one; the store appends all or none. Retries with known ids return the
-original receipts before any rule is looked at."""
+original receipts whatever the rules say now: the first try presumes every event new,
+and anything it cannot append goes down a careful path that looks for retries first."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from server.aggregates.registry import creates_stream, decide, evidence_ids, rel
 from server.auth.permissions import Forbidden, check_may_post, check_owns
 from server.auth.tokens import Principal, Role
 from server.eventstore import (
+    AlreadyStored,
     EventIdReused,
     EventStore,
     Metadata,
@@ -77,23 +79,30 @@ class PostingService:
         # ids the client chose; events without one get a fresh id now, so that every
         # re-decision of this request appends the same ids
         ids = [envelope.id or uuid.uuid4() for envelope in envelopes]
+        everything = list(range(len(envelopes)))
+        try:
+            appended = await self._post_presumed_new(principal, envelopes, ids, metadata)
+        except (AlreadyStored, RuleBroken, Forbidden, VersionConflict) as refused:
+            if isinstance(refused, VersionConflict):
+                self.repository.forget([refused.stream])
+        else:
+            return Posted(appended)
+        # the careful path: retries answered first, then decisions until one holds
         replays = await self._replayed(envelopes, ids)
-        todo = [i for i in range(len(envelopes)) if i not in replays]
+        todo = [i for i in everything if i not in replays]
         receipts: dict[int, Recorded] = dict(replays)
         for index in todo:
             check_may_post(principal, type_of(envelopes[index]), envelopes[index].data)
         if todo:
-            for attempt in range(MAX_DECISIONS):
-                decision = await self._decide_checked(
-                    principal, envelopes, ids, todo, metadata, first=attempt == 0
-                )
+            for attempt in range(1, MAX_DECISIONS + 1):
+                decision = await self._decide_checked(principal, envelopes, ids, todo, metadata)
                 try:
                     appended = await self.store.append(
                         decision.events, unchanged=decision.unchanged
                     )
                 except VersionConflict as conflict:
                     self.repository.forget([conflict.stream])
-                    if _client_expected(envelopes, todo, conflict) or attempt == MAX_DECISIONS - 1:
+                    if _client_expected(envelopes, todo, conflict) or attempt == MAX_DECISIONS:
                         raise
                     continue
                 await self.repository.committed(
@@ -101,7 +110,32 @@ class PostingService:
                 )
                 receipts.update(zip(todo, appended, strict=True))
                 break
-        return Posted([receipts[i] for i in range(len(envelopes))])
+        return Posted([receipts[i] for i in everything])
+
+    async def _post_presumed_new(
+        self,
+        principal: Principal,
+        envelopes: Sequence[EventIn],
+        ids: list[uuid.UUID],
+        metadata: Metadata,
+    ) -> list[Recorded]:
+        """The first try, for the usual post: every event new, every rule kept, the
+        cache current. It skips the look-up of retried ids and decides on the cache
+        alone; the append refuses ids already stored (AlreadyStored). Any refusal sends
+        the post down the careful path, which answers retries first and refuses only on
+        what the log says (docs/write-path.md)."""
+        todo = list(range(len(envelopes)))
+        for index in todo:
+            check_may_post(principal, type_of(envelopes[index]), envelopes[index].data)
+        presumed = self._presumable(envelopes, todo)
+        decision = await self._decide(principal, envelopes, ids, todo, metadata, presumed)
+        appended = await self.store.append(
+            decision.events, unchanged=decision.unchanged, replays=False
+        )
+        await self.repository.committed(
+            list(decision.aggregates.values()), decision.versions_before
+        )
+        return appended
 
     async def _replayed(
         self, envelopes: Sequence[EventIn], ids: list[uuid.UUID]
@@ -133,22 +167,17 @@ class PostingService:
         ids: list[uuid.UUID],
         todo: list[int],
         metadata: Metadata,
-        *,
-        first: bool,
     ) -> _Decision:
         """Decide from what this worker knows; refuse only on what the log says.
 
         The decision takes the cached aggregates as they are (streams known not to
-        exist included) and, on the first attempt, the streams the batch starts (a new
-        delivery, pledge, ...) to be new without looking for them. A decision that
-        passes is checked by the append, which expects every stream read or written to
-        be at the version decided on: a stale cache or a wrong presumption costs a
-        version conflict and another decision. A decision that breaks a rule is made
+        exist included). A decision that passes is checked by the append, which
+        expects every stream read or written to be at the version decided on: a stale
+        cache costs a version conflict and another decision. A decision that breaks a rule is made
         again from the stored streams before the client is refused, so that another
         worker's recent events count (docs/write-path.md)."""
-        presumed = self._presumable(envelopes, todo) if first else set()
         try:
-            return await self._decide(principal, envelopes, ids, todo, metadata, presumed)
+            return await self._decide(principal, envelopes, ids, todo, metadata, set())
         except (RuleBroken, Forbidden):
             pass
         return await self._decide(principal, envelopes, ids, todo, metadata, set(), from_store=True)

@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 import pytest
 
-from server.eventstore import EventIdReused, EventStore, VersionConflict, leaf_hash
+from server.eventstore import AlreadyStored, EventIdReused, EventStore, VersionConflict, leaf_hash
 from tests.eventstore.helpers import new_event
 
 
@@ -88,6 +88,19 @@ async def test_concurrent_retries_in_one_group_append_once(
     positions = {r.position for [r] in receipts}
     assert positions == {1}
     assert await count_events(pool) == 1
+
+
+async def test_an_append_that_takes_no_replays_fails_whole_on_a_stored_id(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    stored = new_event("s")
+    await store.append([stored])
+    with pytest.raises(AlreadyStored) as caught:
+        await store.append([new_event("t"), stored], replays=False)
+    assert caught.value.event_id == stored.id
+    assert await count_events(pool) == 1
+    [fresh] = await store.append([new_event("t")], replays=False)
+    assert (fresh.position, fresh.replayed) == (2, False)
 
 
 async def test_an_id_reused_for_other_content_is_refused(
