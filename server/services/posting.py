@@ -54,6 +54,30 @@ class Posted:
         return any(not r.replayed for r in self.receipts)
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """A request's envelopes with what every step asks of them, worked out once."""
+
+    envelopes: Sequence[EventIn]
+    types: list[str]
+    streams: list[str]
+    # the client's ids; events without one get a fresh id now, so that every
+    # re-decision of this request appends the same ids
+    ids: list[uuid.UUID]
+    metadata: Metadata
+
+    @classmethod
+    def of(cls, envelopes: Sequence[EventIn], metadata: Metadata) -> _Batch:
+        types = [type_of(envelope) for envelope in envelopes]
+        return cls(
+            envelopes=envelopes,
+            types=types,
+            streams=[stream_of(t, e.data) for t, e in zip(types, envelopes, strict=True)],
+            ids=[envelope.id or uuid.uuid4() for envelope in envelopes],
+            metadata=metadata,
+        )
+
+
 @dataclass
 class _Decision:
     events: list[NewEvent] = field(default_factory=list)
@@ -76,33 +100,31 @@ class PostingService:
             partner_id=principal.partner_id,
             request_id=request_id,
         )
-        # ids the client chose; events without one get a fresh id now, so that every
-        # re-decision of this request appends the same ids
-        ids = [envelope.id or uuid.uuid4() for envelope in envelopes]
+        batch = _Batch.of(envelopes, metadata)
         everything = list(range(len(envelopes)))
         try:
-            appended = await self._post_presumed_new(principal, envelopes, ids, metadata)
+            appended = await self._post_presumed_new(principal, batch)
         except (AlreadyStored, RuleBroken, Forbidden, VersionConflict) as refused:
             if isinstance(refused, VersionConflict):
                 self.repository.forget([refused.stream])
         else:
             return Posted(appended)
         # the careful path: retries answered first, then decisions until one holds
-        replays = await self._replayed(envelopes, ids)
+        replays = await self._replayed(batch)
         todo = [i for i in everything if i not in replays]
         receipts: dict[int, Recorded] = dict(replays)
         for index in todo:
-            check_may_post(principal, type_of(envelopes[index]), envelopes[index].data)
+            check_may_post(principal, batch.types[index], envelopes[index].data)
         if todo:
             for attempt in range(1, MAX_DECISIONS + 1):
-                decision = await self._decide_checked(principal, envelopes, ids, todo, metadata)
+                decision = await self._decide_checked(principal, batch, todo)
                 try:
                     appended = await self.store.append(
                         decision.events, unchanged=decision.unchanged
                     )
                 except VersionConflict as conflict:
                     self.repository.forget([conflict.stream])
-                    if _client_expected(envelopes, todo, conflict) or attempt == MAX_DECISIONS:
+                    if _client_expected(batch, todo, conflict) or attempt == MAX_DECISIONS:
                         raise
                     continue
                 await self.repository.committed(
@@ -112,23 +134,17 @@ class PostingService:
                 break
         return Posted([receipts[i] for i in everything])
 
-    async def _post_presumed_new(
-        self,
-        principal: Principal,
-        envelopes: Sequence[EventIn],
-        ids: list[uuid.UUID],
-        metadata: Metadata,
-    ) -> list[Recorded]:
+    async def _post_presumed_new(self, principal: Principal, batch: _Batch) -> list[Recorded]:
         """The first try, for the usual post: every event new, every rule kept, the
         cache current. It skips the look-up of retried ids and decides on the cache
         alone; the append refuses ids already stored (AlreadyStored). Any refusal sends
         the post down the careful path, which answers retries first and refuses only on
         what the log says (docs/write-path.md)."""
-        todo = list(range(len(envelopes)))
+        todo = list(range(len(batch.envelopes)))
         for index in todo:
-            check_may_post(principal, type_of(envelopes[index]), envelopes[index].data)
-        presumed = self._presumable(envelopes, todo)
-        decision = await self._decide(principal, envelopes, ids, todo, metadata, presumed)
+            check_may_post(principal, batch.types[index], batch.envelopes[index].data)
+        presumed = self._presumable(batch, todo)
+        decision = await self._decide(principal, batch, todo, presumed)
         appended = await self.store.append(
             decision.events, unchanged=decision.unchanged, replays=False
         )
@@ -137,36 +153,28 @@ class PostingService:
         )
         return appended
 
-    async def _replayed(
-        self, envelopes: Sequence[EventIn], ids: list[uuid.UUID]
-    ) -> dict[int, Recorded]:
-        chosen = {envelope.id for envelope in envelopes if envelope.id is not None}
+    async def _replayed(self, batch: _Batch) -> dict[int, Recorded]:
+        chosen = {envelope.id for envelope in batch.envelopes if envelope.id is not None}
         if not chosen:
             return {}
         stored: dict[uuid.UUID, StoredEvent] = {e.id: e for e in await self.store.get(list(chosen))}
         out: dict[int, Recorded] = {}
-        for index, envelope in enumerate(envelopes):
-            original = stored.get(ids[index])
+        for index, envelope in enumerate(batch.envelopes):
+            original = stored.get(batch.ids[index])
             if original is None:
                 continue
-            type_name = type_of(envelope)
             same = (
-                original.type == type_name
-                and original.stream == stream_of(type_name, envelope.data)
+                original.type == batch.types[index]
+                and original.stream == batch.streams[index]
                 and original.data == canonical_json(envelope.data)
             )
             if not same:
-                raise EventIdReused(ids[index], original.position)
+                raise EventIdReused(batch.ids[index], original.position)
             out[index] = original.receipt(replayed=True)
         return out
 
     async def _decide_checked(
-        self,
-        principal: Principal,
-        envelopes: Sequence[EventIn],
-        ids: list[uuid.UUID],
-        todo: list[int],
-        metadata: Metadata,
+        self, principal: Principal, batch: _Batch, todo: list[int]
     ) -> _Decision:
         """Decide from what this worker knows; refuse only on what the log says.
 
@@ -177,31 +185,27 @@ class PostingService:
         again from the stored streams before the client is refused, so that another
         worker's recent events count (docs/write-path.md)."""
         try:
-            return await self._decide(principal, envelopes, ids, todo, metadata, set())
+            return await self._decide(principal, batch, todo, set())
         except (RuleBroken, Forbidden):
             pass
-        return await self._decide(principal, envelopes, ids, todo, metadata, set(), from_store=True)
+        return await self._decide(principal, batch, todo, set(), from_store=True)
 
-    def _presumable(self, envelopes: Sequence[EventIn], todo: list[int]) -> set[str]:
+    def _presumable(self, batch: _Batch, todo: list[int]) -> set[str]:
         """The streams the batch starts that this worker does not know of: presumed new
         (not those with an expected version: the client asked for that check)."""
-        out = set()
-        for i in todo:
-            envelope = envelopes[i]
-            type_name = type_of(envelope)
-            if creates_stream(type_name) and envelope.expected_version is None:
-                stream = stream_of(type_name, envelope.data)
-                if not self.repository.cached(stream):
-                    out.add(stream)
-        return out
+        return {
+            batch.streams[i]
+            for i in todo
+            if creates_stream(batch.types[i])
+            and batch.envelopes[i].expected_version is None
+            and not self.repository.cached(batch.streams[i])
+        }
 
     async def _decide(
         self,
         principal: Principal,
-        envelopes: Sequence[EventIn],
-        ids: list[uuid.UUID],
+        batch: _Batch,
         todo: list[int],
-        metadata: Metadata,
         presumed_new: set[str],
         *,
         from_store: bool = False,
@@ -212,11 +216,8 @@ class PostingService:
         working: dict[str, HamkariAggregate | None] = dict.fromkeys(presumed_new)
         decision.versions_before.update(dict.fromkeys(presumed_new, 0))
 
-        asserted = {
-            stream_of(type_of(envelopes[i]), envelopes[i].data)
-            for i in todo
-            if envelopes[i].expected_version is not None
-        }
+        envelopes, types, streams = batch.envelopes, batch.types, batch.streams
+        asserted = {streams[i] for i in todo if envelopes[i].expected_version is not None}
 
         async def prefetch(streams: Iterable[str]) -> None:
             wanted = [stream for stream in streams if stream not in working]
@@ -237,26 +238,22 @@ class PostingService:
             check_partner_may_post(await load(own))  # type: ignore[arg-type]
         # every stream the batch writes, then every stream those read, in two round trips
         # (the loop below still loads what an earlier event of the batch made relevant)
-        streams = {i: stream_of(type_of(envelopes[i]), envelopes[i].data) for i in todo}
-        await prefetch(streams.values())
+        await prefetch(streams[i] for i in todo)
         await prefetch(
             related
             for i in todo
-            for related in related_streams(
-                type_of(envelopes[i]), envelopes[i].data, working[streams[i]]
-            )
+            for related in related_streams(types[i], envelopes[i].data, working[streams[i]])
         )
-        batch_ids = {ids[i] for i in todo}
-        wanted = {e for i in todo for e in evidence_ids(type_of(envelopes[i]), envelopes[i].data)}
-        known = {e.id for e in await self.store.get(list(wanted - batch_ids))} if wanted else set()
+        evidence = {i: evidence_ids(types[i], envelopes[i].data) for i in todo}
+        wanted = {e for ids in evidence.values() for e in ids} - {batch.ids[i] for i in todo}
+        known = {e.id for e in await self.store.get(list(wanted))} if wanted else set()
         today = today_in_tehran()
-        decided_ids: set[uuid.UUID] = set()
         private: set[str] = set()
 
         for index in todo:
             envelope = envelopes[index]
-            type_name = type_of(envelope)
-            stream = stream_of(type_name, envelope.data)
+            type_name = types[index]
+            stream = streams[index]
             current = await load(stream)
             if current is not None and stream not in private:
                 # loaded aggregates are the repository's shared ones: decide on a copy
@@ -270,7 +267,8 @@ class PostingService:
             context = Context(
                 today=today,
                 related=related,
-                known_event_ids=frozenset(known | decided_ids),
+                # only evidence is looked up there: no copy for the events without
+                known_event_ids=frozenset(known) if evidence[index] else frozenset(),
             )
             aggregate = decide(type_name, current, envelope.data, context)
             [event] = aggregate.collect_events()
@@ -278,19 +276,19 @@ class PostingService:
             assert contract_type == type_name
             decision.events.append(
                 NewEvent(
-                    id=ids[index],
+                    id=batch.ids[index],
                     type=type_name,
                     stream=stream,
                     data=data,
                     schema_version=schema_version or SCHEMA_VERSIONS[type_name],
                     expected_version=version,
-                    metadata=metadata,
+                    metadata=batch.metadata,
                 )
             )
             working[stream] = aggregate
             private.add(stream)
             decision.aggregates[stream] = aggregate
-            decided_ids.add(ids[index])
+            known.add(batch.ids[index])
         written = {event.stream for event in decision.events}
         decision.unchanged = {
             stream: decision.versions_before[stream] for stream in working if stream not in written
@@ -306,12 +304,9 @@ class _EveryStream:
 EVERY_STREAM = _EveryStream()
 
 
-def _client_expected(
-    envelopes: Sequence[EventIn], todo: list[int], conflict: VersionConflict
-) -> bool:
+def _client_expected(batch: _Batch, todo: list[int], conflict: VersionConflict) -> bool:
     """Whether the conflict is on a stream whose version the client itself asserted."""
     return any(
-        envelopes[i].expected_version is not None
-        and stream_of(type_of(envelopes[i]), envelopes[i].data) == conflict.stream
+        batch.envelopes[i].expected_version is not None and batch.streams[i] == conflict.stream
         for i in todo
     )
