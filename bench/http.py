@@ -42,6 +42,8 @@ class Load:
     failed: int
     p50_ms: float
     p99_ms: float
+    # the share of the whole machine's CPU time left idle during the run
+    idle: float | None = None
 
     @property
     def events_per_second(self) -> float:
@@ -98,9 +100,11 @@ def run_wrk(
 ) -> Load:
     """wrk with two threads and a Lua script that prints a RESULT line in its `done`."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url]
+    before = cpu_times()
     done = subprocess.run(
         command, env={**os.environ, **env}, capture_output=True, text=True, check=True
     )
+    after = cpu_times()
     result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
     requests, micros, status, socket_errors, p50, p99, _ = (int(x) for x in result.split()[1:])
     return Load(
@@ -111,7 +115,23 @@ def run_wrk(
         failed=status + socket_errors,
         p50_ms=p50 / 1000,
         p99_ms=p99 / 1000,
+        idle=idle_share(before, after),
     )
+
+
+def cpu_times() -> tuple[int, int] | None:
+    """(idle, total) jiffies of the whole machine since boot; None off Linux."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return fields[3] + fields[4], sum(fields)
+
+
+def idle_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    if before is None or after is None or after[1] == before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
 
 
 def wrk(name: str, url: str, token: str, batch: int, connections: int, seconds: int) -> Load:
@@ -142,6 +162,17 @@ def measure_ceiling(seconds: int) -> tuple[Load, Load]:
     with process(command, dict(os.environ), f"{url}/v1/events"):
         single = wrk("no-database twin, single events, 64 conns", url, "-", 1, 64, seconds)
         batches = wrk("no-database twin, batches of 100, 16 conns", url, "-", 100, 16, seconds)
+    return single, batches
+
+
+def measure_floor(dsn: str, seconds: int) -> tuple[Load, Load]:
+    """The twin plus one grouped, committed INSERT (bench/floor.py), on `dsn`."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "bench.floor", str(port)]
+    with process(command, {**os.environ, "DATABASE_URL": dsn}, f"{url}/v1/events"):
+        single = wrk("durable floor, single events, 64 conns", url, "-", 1, 64, seconds)
+        batches = wrk("durable floor, batches of 100, 16 conns", url, "-", 100, 16, seconds)
     return single, batches
 
 
@@ -200,6 +231,9 @@ async def run(cluster: Cluster, scale: float = 1.0) -> list[str]:
         raise RuntimeError("wrk is not installed: `make bench` installs it (apt-get install wrk)")
     seconds = max(3, int(10 * scale))
     ceiling, ceiling_batches = await asyncio.to_thread(measure_ceiling, seconds)
+    floor, floor_batches = await asyncio.to_thread(
+        measure_floor, await cluster.fresh_database(), seconds
+    )
     dsn = await cluster.fresh_database()
     tokens = await prepare(dsn)
     single, batches = await asyncio.to_thread(measure_server, dsn, tokens, seconds)
@@ -208,9 +242,11 @@ async def run(cluster: Cluster, scale: float = 1.0) -> list[str]:
     if stored < acknowledged:
         raise RuntimeError(f"{acknowledged:,} events acknowledged but only {stored:,} stored")
     lines = [f"HTTP: one `hamkari serve` process, wrk -t2, {seconds} s a figure (fsync on)"]
-    lines += [load.line() for load in (ceiling, ceiling_batches, single, batches)]
+    loads = (ceiling, ceiling_batches, floor, floor_batches, single, batches)
+    lines += [load.line() for load in loads]
     single_ratio = single.events_per_second / ceiling.events_per_second
     batch_ratio = batches.events_per_second / ceiling_batches.events_per_second
+    floor_ratio = floor.events_per_second / ceiling.events_per_second
     lines += [
         f"  {stored:,} events stored, {acknowledged:,} acknowledged (in-flight at the end"
         " of a run are stored but not counted by wrk)",
@@ -220,5 +256,10 @@ async def run(cluster: Cluster, scale: float = 1.0) -> list[str]:
         f"    batches of 100                 {batches.events_per_second:>8,.0f} ev/s"
         " (target >= 30,000)",
         f"    batches / twin batches         {batch_ratio:6.2f}x",
+        "  what the stack can do durably on this machine (bench/floor.py):",
+        f"    floor single events / twin     {floor_ratio:6.2f}x   p99 {floor.p99_ms:.2f} ms",
+        f"    single events / floor          {single_ratio / floor_ratio:6.2f}x",
+        f"    batches / floor batches        "
+        f"{batches.events_per_second / floor_batches.events_per_second:6.2f}x",
     ]
     return lines

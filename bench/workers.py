@@ -37,6 +37,10 @@ def measure(dsn: str, tokens: dict[str, str], workers: int, seconds: int) -> tup
     return posts, reads
 
 
+def _idle(load: Load) -> str:
+    return "n/a" if load.idle is None else f"{load.idle:.0%}"
+
+
 def median_load(loads: list[Load]) -> Load:
     return sorted(loads, key=lambda load: load.events_per_second)[len(loads) // 2]
 
@@ -76,6 +80,9 @@ async def run(cluster: Cluster, scale: float = 1.0) -> list[str]:
         "  ratios:",
         f"    posts, 2 workers / 1           {post_ratio:6.2f}x   (rounds: {each})",
         f"    reads, 2 workers / 1           {read_ratio:6.2f}x",
+        "  the machine's CPU left idle under load (what a second worker could use):",
+        f"    posts: 1 worker {_idle(posts1)}, 2 workers {_idle(posts2)}",
+        f"    reads: 1 worker {_idle(reads1)}, 2 workers {_idle(reads2)}",
     ]
     return lines
 
