@@ -24,6 +24,7 @@ from server.api.request_id import request_id_middleware
 from server.audit.checkpoints import Checkpointer
 from server.audit.signing import Signer, load_or_create_key
 from server.auth.middleware import PUBLIC_PATHS, TokenAuthentication
+from server.auth.tokens import KnownTokens
 from server.config import Settings
 from server.database.pool import create_pool
 from server.eventstore import Appender, EventStore
@@ -57,6 +58,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
         app.state.metrics_sampler = sampler
         app.state.settings = settings
         app.state.pool = pool
+        app.state.known_tokens = KnownTokens()
         store = EventStore(pool, appender)
         app.state.store = store
         app.state.posting = PostingService(

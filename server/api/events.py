@@ -10,7 +10,11 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
@@ -20,10 +24,19 @@ from server.aggregates.mapping import replay
 from server.api.openapi import PostEventsOperation
 from server.api.problems import ProblemDetail
 from server.api.request_id import request_id_of
-from server.auth.middleware import OVERSEERS, READERS, WRITERS, principal_of
+from server.auth.middleware import (
+    OVERSEERS,
+    READERS,
+    UNKNOWN,
+    WRITERS,
+    Credential,
+    confirm_token,
+    forget_token,
+    principal_of,
+)
 from server.auth.tokens import Principal, Role
-from server.eventstore import EventStore, LogFollower, Recorded, StoredEvent
-from server.services.posting import PostingService
+from server.eventstore import EventStore, LogFollower, Recorded, StoredEvent, TokenRevoked
+from server.services.posting import Posted, PostingService
 
 MAX_BATCH = 1000
 _body_decoder = msgspec.json.Decoder(EventBody)
@@ -120,6 +133,26 @@ class EventsController(Controller):
         `application/problem+json`: 400 bad input, 403 not yours to post, 409 version
         conflict (with `current_version`) or an id reused for other content, 415 not
         JSON, 422 a rule broken (the problem `type` names the rule), 503 retry later."""
+        credential: Credential = request.auth
+        try:
+            raw, posted = await self._post(request, state, credential.token_hash)
+        except TokenRevoked:
+            forget_token(request)
+            raise NotAuthorizedException(UNKNOWN) from None
+        except Exception:
+            # a token known to this worker was not looked up: nothing but a committed
+            # append has shown it is still active (KnownTokens)
+            await confirm_token(request)
+            raise
+        if not posted.appended_any:
+            await confirm_token(request)
+        receipts = [receipt_of(r) for r in posted.receipts]
+        body: Any = receipts if _is_array(raw) else receipts[0]
+        return Response(body, status_code=201 if posted.appended_any else 200)
+
+    async def _post(
+        self, request: Request[Any, Any, Any], state: State, token_hash: bytes
+    ) -> tuple[bytes, Posted]:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != "application/json" and not media.endswith("+json"):
             raise ProblemDetail(
@@ -131,10 +164,10 @@ class EventsController(Controller):
         raw = await request.body()
         envelopes = decode_body(raw, state.settings.max_batch_events)
         service: PostingService = state.posting
-        posted = await service.post(principal_of(request), envelopes, request_id_of(request))
-        receipts = [receipt_of(r) for r in posted.receipts]
-        body: Any = receipts if _is_array(raw) else receipts[0]
-        return Response(body, status_code=201 if posted.appended_any else 200)
+        posted = await service.post(
+            principal_of(request), envelopes, request_id_of(request), token_hash
+        )
+        return raw, posted
 
     @get(
         "/events",

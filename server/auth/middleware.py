@@ -4,6 +4,7 @@ No token or an unknown/revoked one: 401. Wrong role: 403."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -11,7 +12,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from server.auth.tokens import Principal, Role, authenticate
+from server.auth.tokens import KnownTokens, Principal, Role, hash_token, look_up, well_formed
 
 # Paths anyone may read: liveness, the contract itself, the checkpoint signing key.
 PUBLIC_PATHS = [
@@ -26,18 +27,64 @@ PUBLIC_PATHS = [
 ]
 
 
+UNKNOWN = "unknown or revoked token"
+# the route whose requests may skip the token look-up (KnownTokens)
+POSTING = ("POST", "/v1/events")
+# the roles a token must have to be remembered: those that may post at all
+POSTERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.PARTNER})
+
+
+@dataclass
+class Credential:
+    """What a request authenticated with (`request.auth`): its token's hash, and
+    whether the database confirmed the token for this request. A known token on a post
+    is confirmed by the append that commits its events, or else by `confirm_token`."""
+
+    token_hash: bytes
+    confirmed: bool
+
+
 class TokenAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("send Authorization: Bearer <token>")
-        principal = await authenticate(connection.app.state.pool, token.strip())
+        if not well_formed(token):
+            raise NotAuthorizedException(UNKNOWN)
+        token_hash = hash_token(token)
+        known: KnownTokens = connection.app.state.known_tokens
+        if (connection.scope.get("method"), connection.scope["path"]) == POSTING:
+            principal = known.get(token_hash)
+            if principal is not None:
+                return AuthenticationResult(user=principal, auth=Credential(token_hash, False))
+        principal = await look_up(connection.app.state.pool, token_hash)
         if principal is None:
-            raise NotAuthorizedException("unknown or revoked token")
-        return AuthenticationResult(user=principal, auth=token)
+            raise NotAuthorizedException(UNKNOWN)
+        if principal.role in POSTERS:
+            known.remember(token_hash, principal)
+        return AuthenticationResult(user=principal, auth=Credential(token_hash, True))
+
+
+async def confirm_token(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Look the request's token up if nothing has yet: 401 if it was revoked."""
+    credential = connection.scope.get("auth")
+    if not isinstance(credential, Credential) or credential.confirmed:
+        return
+    if await look_up(connection.app.state.pool, credential.token_hash) is None:
+        forget_token(connection)
+        raise NotAuthorizedException(UNKNOWN)
+    credential.confirmed = True
+
+
+def forget_token(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """This worker no longer takes the request's token as known (it was revoked)."""
+    credential = connection.scope.get("auth")
+    if isinstance(credential, Credential):
+        connection.app.state.known_tokens.forget(credential.token_hash)
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

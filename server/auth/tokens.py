@@ -98,14 +98,46 @@ async def list_tokens(conn: asyncpg.Connection) -> list[TokenInfo]:
     return [TokenInfo(**dict(row)) for row in rows]
 
 
+def well_formed(token: str) -> bool:
+    return token.startswith(TOKEN_PREFIX) and len(token) <= 128
+
+
 async def authenticate(pool: asyncpg.Pool, token: str) -> Principal | None:
     """The principal for an active token, or None."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
+    if not well_formed(token):
         return None
+    return await look_up(pool, hash_token(token))
+
+
+async def look_up(pool: asyncpg.Pool, token_hash: bytes) -> Principal | None:
+    """The principal for the active token with this hash, or None."""
     row = await pool.fetchrow(
         "SELECT name, role, partner_id FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-        hash_token(token),
+        token_hash,
     )
     if row is None:
         return None
     return Principal(name=row["name"], role=Role(row["role"]), partner_id=row["partner_id"])
+
+
+class KnownTokens:
+    """The principals of tokens this worker has looked up, by hash, for posts to skip
+    the look-up. A token's name, role and partner never change; only revocation does,
+    and a post with a known token is checked for that where it costs no round trip:
+    in the transaction that commits its events. Any other answer to such a post waits
+    for a fresh look-up (docs/write-path.md). Bounded: when full, it starts again."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._principals: dict[bytes, Principal] = {}
+
+    def get(self, token_hash: bytes) -> Principal | None:
+        return self._principals.get(token_hash)
+
+    def remember(self, token_hash: bytes, principal: Principal) -> None:
+        if len(self._principals) >= self._size:
+            self._principals.clear()
+        self._principals[token_hash] = principal
+
+    def forget(self, token_hash: bytes) -> None:
+        self._principals.pop(token_hash, None)

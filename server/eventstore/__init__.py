@@ -7,6 +7,7 @@ from server.eventstore.errors import (
     EventStoreError,
     StoreClosed,
     StoreUnavailable,
+    TokenRevoked,
     VersionConflict,
 )
 from server.eventstore.records import (
@@ -33,6 +34,7 @@ __all__ = [
     "StoreClosed",
     "StoreUnavailable",
     "StoredEvent",
+    "TokenRevoked",
     "VersionConflict",
     "canonical_json",
     "leaf_hash",

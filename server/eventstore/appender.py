@@ -23,6 +23,7 @@ from server.eventstore.errors import (
     EventIdReused,
     StoreClosed,
     StoreUnavailable,
+    TokenRevoked,
     VersionConflict,
 )
 from server.eventstore.records import (
@@ -79,6 +80,9 @@ class _Request:
     # False: an id already in the log (or earlier in the group) fails the request with
     # AlreadyStored instead of yielding the original receipt
     replays: bool = True
+    # the hash of the token the events are posted with: unless that token is active
+    # when the group commits, the request fails with TokenRevoked
+    token: bytes | None = None
 
 
 @dataclass
@@ -89,6 +93,7 @@ class _Plan:
     recorded_at: datetime
     versions: dict[str, int]
     existing: dict[UUID, StoredEvent]
+    active_tokens: frozenset[bytes] = frozenset()
     hash_leaves: bool = True
     rows: list[tuple[object, ...]] = field(default_factory=list)
     planned: dict[UUID, tuple[NewEvent, Recorded]] = field(default_factory=dict)
@@ -139,6 +144,7 @@ class Appender:
         unchanged: Mapping[str, int] | None = None,
         *,
         replays: bool = True,
+        token: bytes | None = None,
     ) -> list[Recorded]:
         if self._closing:
             raise StoreClosed("the event store is shutting down")
@@ -147,7 +153,7 @@ class Appender:
         if self._task is None:
             self.start()
         future: asyncio.Future[list[Recorded]] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Request(events, future, unchanged or {}, replays))
+        self._queue.append(_Request(events, future, unchanged or {}, replays, token))
         self._wakeup.set()
         # shield: a caller that gives up does not withdraw an event already queued
         return await asyncio.shield(future)
@@ -212,9 +218,20 @@ class Appender:
             {event.stream for request in group for event in request.events}
             | {stream for request in group for stream in request.unchanged}
         )
+        tokens = list({request.token for request in group if request.token is not None})
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", LOG_LOCK)
-            head_row = await conn.fetchrow("SELECT last_position, frontier FROM log_head")
+            # the head, and which of the posting tokens are still active, in one trip
+            head_row = await conn.fetchrow(
+                """
+                SELECT last_position, frontier,
+                       array(SELECT token_hash FROM tokens
+                             WHERE token_hash = any($1::bytea[]) AND revoked_at IS NULL)
+                           AS active_tokens
+                FROM log_head
+                """,
+                tokens,
+            )
             assert head_row is not None
             head, stored_frontier = head_row["last_position"], head_row["frontier"]
             existing = {
@@ -241,6 +258,7 @@ class Appender:
                 recorded_at=datetime.now(UTC),
                 versions=versions,
                 existing=existing,
+                active_tokens=frozenset(head_row["active_tokens"]),
                 hash_leaves=self._audited,
             )
             for request in group:
@@ -305,6 +323,8 @@ def _plan_request(plan: _Plan, request: _Request) -> None:
     receipts: list[Recorded] = []
     position = plan.head
     try:
+        if request.token is not None and request.token not in plan.active_tokens:
+            raise TokenRevoked()
         for stream, expected in request.unchanged.items():
             current = plan.versions.get(stream, 0)
             if current != expected:
@@ -360,7 +380,7 @@ def _plan_request(plan: _Plan, request: _Request) -> None:
             )
             planned[event.id] = (event, receipt)
             receipts.append(receipt)
-    except (VersionConflict, EventIdReused, AlreadyStored) as exc:
+    except (VersionConflict, EventIdReused, AlreadyStored, TokenRevoked) as exc:
         plan.outcomes.append((request, exc))
         return
     plan.head = position

@@ -40,6 +40,13 @@ class AlreadyStored(EventStoreError):
         self.event_id = event_id
 
 
+class TokenRevoked(EventStoreError):
+    """The token the events were posted with was not active when their group committed."""
+
+    def __init__(self) -> None:
+        super().__init__("the token was revoked")
+
+
 class StoreUnavailable(EventStoreError):
     """The database could not be reached or failed mid-commit; retrying with ids is safe."""
 

@@ -25,14 +25,17 @@ class EventStore:
         *,
         unchanged: Mapping[str, int] | None = None,
         replays: bool = True,
+        token: bytes | None = None,
     ) -> list[Recorded]:
         """Append atomically; receipts in order. Raises VersionConflict, EventIdReused,
         StoreUnavailable; a replayed id yields its original receipt (replayed=True), or
         with `replays=False` fails the whole append with AlreadyStored.
 
         `unchanged` names streams the decision read without writing (a partner's
-        status, a site's closure): if any moved on meanwhile, nothing is appended."""
-        return await self.appender.append(events, unchanged, replays=replays)
+        status, a site's closure): if any moved on meanwhile, nothing is appended.
+        `token`, the hash of the poster's token: if it is not active when the events
+        commit, nothing is appended and TokenRevoked is raised."""
+        return await self.appender.append(events, unchanged, replays=replays, token=token)
 
     async def head(self) -> int:
         """The last position in the log (0 when empty)."""

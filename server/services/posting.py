@@ -65,9 +65,10 @@ class _Batch:
     # re-decision of this request appends the same ids
     ids: list[uuid.UUID]
     metadata: Metadata
+    token: bytes | None
 
     @classmethod
-    def of(cls, envelopes: Sequence[EventIn], metadata: Metadata) -> _Batch:
+    def of(cls, envelopes: Sequence[EventIn], metadata: Metadata, token: bytes | None) -> _Batch:
         types = [type_of(envelope) for envelope in envelopes]
         return cls(
             envelopes=envelopes,
@@ -75,6 +76,7 @@ class _Batch:
             streams=[stream_of(t, e.data) for t, e in zip(types, envelopes, strict=True)],
             ids=[envelope.id or uuid.uuid4() for envelope in envelopes],
             metadata=metadata,
+            token=token,
         )
 
 
@@ -92,15 +94,21 @@ class PostingService:
         self.repository = repository
 
     async def post(
-        self, principal: Principal, envelopes: Sequence[EventIn], request_id: str
+        self,
+        principal: Principal,
+        envelopes: Sequence[EventIn],
+        request_id: str,
+        token: bytes | None = None,
     ) -> Posted:
+        """Decide and append; `token`, the hash of the poster's token, is checked to be
+        active in the transaction that commits the events (TokenRevoked if not)."""
         metadata = Metadata(
             principal=principal.name,
             role=principal.role.value,
             partner_id=principal.partner_id,
             request_id=request_id,
         )
-        batch = _Batch.of(envelopes, metadata)
+        batch = _Batch.of(envelopes, metadata, token)
         everything = list(range(len(envelopes)))
         try:
             appended = await self._post_presumed_new(principal, batch)
@@ -120,7 +128,7 @@ class PostingService:
                 decision = await self._decide_checked(principal, batch, todo)
                 try:
                     appended = await self.store.append(
-                        decision.events, unchanged=decision.unchanged
+                        decision.events, unchanged=decision.unchanged, token=batch.token
                     )
                 except VersionConflict as conflict:
                     self.repository.forget([conflict.stream])
@@ -146,7 +154,7 @@ class PostingService:
         presumed = self._presumable(batch, todo)
         decision = await self._decide(principal, batch, todo, presumed)
         appended = await self.store.append(
-            decision.events, unchanged=decision.unchanged, replays=False
+            decision.events, unchanged=decision.unchanged, replays=False, token=batch.token
         )
         await self.repository.committed(
             list(decision.aggregates.values()), decision.versions_before

@@ -96,3 +96,74 @@ async def test_every_event_records_who_appended_it(api: Api) -> None:
     ).json()["events"]
     assert event["recorded_by"] == {"principal": "test-nrc", "role": "partner", "partner_id": "nrc"}
     assert event["request_id"] == "req-42"
+
+
+# A token that posted is known to the worker, which then skips looking it up for posts
+# (KnownTokens): revoking it must still hold at once, whatever the post would get.
+
+
+async def revoked(database_url: str, name: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await revoke(conn, name)
+    finally:
+        await conn.close()
+
+
+async def known_then_revoked(api: Api, database_url: str) -> dict[str, object]:
+    """nrc posts once (its token now known), then its token is revoked."""
+    await api.setup_world()
+    event = ev("ServiceDelivered")
+    assert (await api.post("nrc", event)).status_code == 201
+    await revoked(database_url, "test-nrc")
+    return event
+
+
+async def test_a_known_token_revoked_cannot_append(api: Api, database_url: str) -> None:
+    await known_then_revoked(api, database_url)
+    before = await api.count()
+
+    assert_problem(await api.post("nrc", ev("ServiceDelivered")), 401)
+    assert_problem(await api.post("nrc", [ev("ChallengeReported"), ev("ServiceDelivered")]), 401)
+
+    assert await api.count() == before
+
+
+async def test_a_known_token_revoked_gets_401_not_the_answer_to_its_post(
+    api: Api, database_url: str
+) -> None:
+    """A retry (200), a broken rule (422), bad JSON (400), a wrong media type (415):
+    each would be answered without an append, so the token is looked up first."""
+    event = await known_then_revoked(api, database_url)
+    before = await api.count()
+
+    assert_problem(await api.post("nrc", event), 401)
+    assert_problem(await api.post("nrc", ev("ServiceDelivered", site_id="nowhere")), 401)
+    bad_json = {"content": b"{", "headers": {"Content-Type": "application/json"}}
+    assert_problem(await api.post("nrc", None, **bad_json), 401)
+    assert_problem(
+        await api.post("nrc", None, content=b"x", headers={"Content-Type": "text/plain"}), 401
+    )
+
+    assert await api.count() == before
+
+
+async def test_a_known_token_still_active_posts_as_before(api: Api) -> None:
+    event = ev("ServiceDelivered", id="6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d")
+    await api.setup_world()
+    created = await api.post("nrc", event)
+    assert created.status_code == 201, created.text
+
+    again = await api.post("nrc", event)
+    refused = await api.post("nrc", ev("ServiceDelivered", site_id="nowhere"))
+
+    bad_json = await api.post(
+        "nrc", None, content=b"{", headers={"Content-Type": "application/json"}
+    )
+    media = await api.post("nrc", None, content=b"x", headers={"Content-Type": "text/plain"})
+
+    assert (again.status_code, again.json()) == (200, created.json())
+    assert_problem(refused, 422)
+    assert_problem(bad_json, 400)
+    assert_problem(media, 415)
+    assert (await api.post("nrc", ev("ServiceDelivered"))).status_code == 201

@@ -9,7 +9,15 @@ import asyncpg
 import msgspec
 import pytest
 
-from server.eventstore import AlreadyStored, EventIdReused, EventStore, VersionConflict, leaf_hash
+from server.auth.tokens import hash_token, issue, revoke
+from server.eventstore import (
+    AlreadyStored,
+    EventIdReused,
+    EventStore,
+    TokenRevoked,
+    VersionConflict,
+    leaf_hash,
+)
 from tests.eventstore.helpers import new_event
 
 
@@ -101,6 +109,28 @@ async def test_an_append_that_takes_no_replays_fails_whole_on_a_stored_id(
     assert await count_events(pool) == 1
     [fresh] = await store.append([new_event("t")], replays=False)
     assert (fresh.position, fresh.replayed) == (2, False)
+
+
+async def test_a_request_whose_token_is_not_active_fails_alone_in_its_group(
+    store: EventStore, database_url: str
+) -> None:
+    conn = await asyncpg.connect(database_url)  # as the operator: the server only reads
+    try:
+        active = hash_token(await issue(conn, name="active", role="coordinator"))
+        gone = hash_token(await issue(conn, name="gone", role="coordinator"))
+        await revoke(conn, "gone")
+    finally:
+        await conn.close()
+    outcomes = await asyncio.gather(
+        store.append([new_event("a")], token=active),
+        store.append([new_event("b")], token=gone),
+        store.append([new_event("c")], token=hash_token("hmk_never-issued")),
+        store.append([new_event("d")]),
+        return_exceptions=True,
+    )
+    assert [type(o).__name__ for o in outcomes] == ["list", "TokenRevoked", "TokenRevoked", "list"]
+    assert isinstance(outcomes[1], TokenRevoked)
+    assert sorted(e.stream for e in await store.read_log(0, 10)) == ["a", "d"]
 
 
 async def test_an_id_reused_for_other_content_is_refused(
