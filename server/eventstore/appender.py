@@ -15,9 +15,11 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
+from asyncpg import Record
+from asyncpg.pool import PoolConnectionProxy
 
 from server.audit.merkle import Frontier
-from server.audit.tree_store import STORED_LEVEL_STRIDE, AuditTreeBehind, Reader
+from server.audit.tree_store import STORED_LEVEL_STRIDE, AuditTreeBehind
 from server.eventstore.errors import (
     AlreadyStored,
     EventIdReused,
@@ -25,6 +27,15 @@ from server.eventstore.errors import (
     StoreUnavailable,
     TokenRevoked,
     VersionConflict,
+)
+from server.eventstore.group_sql import (
+    ADVANCE,
+    ADVANCE_UNAUDITED,
+    COPY_ABOVE,
+    INSERT_AND_ADVANCE,
+    INSERT_AND_ADVANCE_UNAUDITED,
+    OPEN_AND_LOCK,
+    READ_UNDER_LOCK,
 )
 from server.eventstore.records import (
     Entry,
@@ -38,8 +49,6 @@ from server.eventstore.rows import STORED_COLUMNS, stored_event
 
 log = logging.getLogger(__name__)
 
-# pg_advisory_xact_lock key held by every appending transaction ("HMKR" "LOG ")
-LOG_LOCK = 0x484D4B52_4C4F4720
 NOTIFY_CHANNEL = "hamkari_log"
 # the leaf hash of every event when an (unaudited, bench-only) appender skips hashing
 UNHASHED = bytes(32)
@@ -69,6 +78,9 @@ EVENT_COLUMNS = (
     "entry",
     "leaf_hash",
 )
+# where a planned row holds the time of the group and the leaf hash
+RECORDED_AT = EVENT_COLUMNS.index("recorded_at")
+LEAF_HASH = EVENT_COLUMNS.index("leaf_hash")
 
 
 @dataclass(eq=False)
@@ -213,104 +225,106 @@ class Appender:
                 request.future.set_result(outcome)
 
     async def _write(self, group: list[_Request]) -> _Plan:
+        """One transaction, four round trips: open and lock, read, write, commit.
+
+        A busy worker's event loop makes every round trip wait its turn, and the log's
+        lock is held across them, so their count is what other writers of the log wait
+        for (docs/event-store.md, "Group commit")."""
         ids = list({event.id for request in group for event in request.events})
         streams = list(
             {event.stream for request in group for event in request.events}
             | {stream for request in group for stream in request.unchanged}
         )
         tokens = list({request.token for request in group if request.token is not None})
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", LOG_LOCK)
-            # the head, and which of the posting tokens are still active, in one trip
-            head_row = await conn.fetchrow(
-                """
-                SELECT last_position, frontier,
-                       array(SELECT token_hash FROM tokens
-                             WHERE token_hash = any($1::bytea[]) AND revoked_at IS NULL)
-                           AS active_tokens
-                FROM log_head
-                """,
-                tokens,
-            )
-            assert head_row is not None
-            head, stored_frontier = head_row["last_position"], head_row["frontier"]
+        async with self._pool.acquire() as conn:
+            await conn.execute(OPEN_AND_LOCK)
+            try:
+                plan = await self._plan_and_write(conn, group, ids, streams, tokens)
+                await conn.execute("COMMIT")
+            except BaseException:
+                await _roll_back(conn)
+                raise
+        return plan
+
+    async def _plan_and_write(
+        self,
+        conn: PoolConnectionProxy[Record],
+        group: list[_Request],
+        ids: list[UUID],
+        streams: list[str],
+        tokens: list[bytes],
+    ) -> _Plan:
+        state = await conn.fetchrow(READ_UNDER_LOCK, tokens, ids, streams)
+        assert state is not None
+        existing: dict[UUID, StoredEvent] = {}
+        if state["existing"]:  # retried ids: rare, so their rows take a trip of their own
             existing = {
                 row["event_id"]: stored_event(row)
                 for row in await conn.fetch(
                     f"SELECT {STORED_COLUMNS} FROM events WHERE event_id = any($1::uuid[])",
-                    ids,
+                    state["existing"],
                 )
             }
-            versions = {
-                row["stream"]: row["version"]
-                for row in await conn.fetch(
-                    """
-                    SELECT s.stream,
-                           coalesce((SELECT max(e.version) FROM events e
-                                     WHERE e.stream = s.stream), 0) AS version
-                    FROM unnest($1::text[]) AS s(stream)
-                    """,
-                    streams,
-                )
-            }
-            plan = _Plan(
-                head=head,
-                recorded_at=datetime.now(UTC),
-                versions=versions,
-                existing=existing,
-                active_tokens=frozenset(head_row["active_tokens"]),
-                hash_leaves=self._audited,
-            )
-            for request in group:
-                _plan_request(plan, request)
-            if plan.rows:
-                # binary COPY: the cheapest way to hand PostgreSQL many rows at once
-                await conn.copy_records_to_table("events", records=plan.rows, columns=EVENT_COLUMNS)
-                await self._advance_head(conn, plan.head, head, stored_frontier, plan.rows)
+        head = state["last_position"]
+        plan = _Plan(
+            head=head,
+            recorded_at=datetime.now(UTC),
+            versions=dict(zip(streams, state["versions"], strict=True)),
+            existing=existing,
+            active_tokens=frozenset(state["active_tokens"]),
+            hash_leaves=self._audited,
+        )
+        for request in group:
+            _plan_request(plan, request)
+        if plan.rows:
+            await self._insert_and_advance(conn, plan, head, state["frontier"])
         return plan
 
-    async def _advance_head(
-        self,
-        conn: Reader,
-        new_head: int,
-        head: int,
-        stored_frontier: bytes,
-        rows: list[tuple[object, ...]],
+    async def _insert_and_advance(
+        self, conn: PoolConnectionProxy[Record], plan: _Plan, head: int, stored_frontier: bytes
     ) -> None:
-        """Move the head and tell listeners; grow the audit tree in the same statement.
-
-        The tree's leaves are the events' leaf hashes; its completed interior nodes are
-        stored and the frontier moves with the head (docs/auditor-guide.md)."""
+        """Insert the rows, move the head and tell listeners; and grow the audit tree:
+        its leaves are the events' leaf hashes, its completed interior nodes are stored
+        and the frontier moves with the head (docs/auditor-guide.md). One statement for
+        a small group; a large one sends its rows by COPY first."""
+        by_copy = len(plan.rows) > COPY_ABOVE
+        if by_copy:
+            await conn.copy_records_to_table("events", records=plan.rows, columns=EVENT_COLUMNS)
+            arrays: list[object] = []
+        else:
+            columns = zip(*plan.rows, strict=True)
+            arrays = [plan.recorded_at]
+            arrays += [list(column) for i, column in enumerate(columns) if i != RECORDED_AT]
         if not self._audited:
-            await conn.execute(
-                """
-                WITH head AS (UPDATE log_head SET last_position = $1 RETURNING last_position)
-                SELECT pg_notify($2, last_position::text) FROM head
-                """,
-                new_head,
-                NOTIFY_CHANNEL,
-            )
+            statement = ADVANCE_UNAUDITED if by_copy else INSERT_AND_ADVANCE_UNAUDITED
+            await conn.execute(statement, plan.head, NOTIFY_CHANNEL, *arrays)
             return
         frontier = Frontier.from_bytes(stored_frontier)
         if frontier.size != head:
             raise AuditTreeBehind(frontier.size, head)
-        leaves = cast(list[bytes], [row[8] for row in rows])
+        leaves = cast(list[bytes], [row[LEAF_HASH] for row in plan.rows])
         frontier, nodes = frontier.extend_interior(leaves, level_stride=STORED_LEVEL_STRIDE)
         await conn.execute(
-            """
-            WITH nodes AS (INSERT INTO merkle_nodes (level, index, hash)
-                           SELECT * FROM unnest($3::smallint[], $4::bigint[], $5::bytea[])),
-                 head AS (UPDATE log_head SET last_position = $1, frontier = $6
-                          RETURNING last_position)
-            SELECT pg_notify($2, last_position::text) FROM head
-            """,
-            new_head,
+            ADVANCE if by_copy else INSERT_AND_ADVANCE,
+            plan.head,
             NOTIFY_CHANNEL,
+            *arrays,
+            frontier.to_bytes(),
             [node[0] for node in nodes],
             [node[1] for node in nodes],
             [node[2] for node in nodes],
-            frontier.to_bytes(),
         )
+
+
+async def _roll_back(conn: PoolConnectionProxy[Record]) -> None:
+    """End a failed transaction; if the connection is broken, the pool discards it
+    (and releasing a connection still in a transaction rolls it back)."""
+    if conn.is_closed() or not conn.is_in_transaction():
+        return
+    try:
+        await conn.execute("ROLLBACK")
+    except Exception:  # the original error is the one to report
+        log.debug("rollback failed", exc_info=True)
 
 
 def _plan_request(plan: _Plan, request: _Request) -> None:

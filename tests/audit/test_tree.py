@@ -30,8 +30,10 @@ from server.audit.tree_store import (
 )
 from server.database.migrate import available_migrations, migrate
 from server.database.runtime import with_database
-from server.eventstore import EventStore
+from server.eventstore import EventStore, leaf_hash
+from server.eventstore.group_sql import COPY_ABOVE
 from tests.audit.helpers import expected_nodes, fill, leaf_hashes, stored_nodes
+from tests.eventstore.helpers import new_event
 
 
 def leaves(count: int, seed: int = 0) -> list[bytes]:
@@ -69,6 +71,24 @@ async def test_frontier_after_concurrent_appends_is_the_root_of_every_leaf(
     assert state.frontier.root() == root_from_leaves(hashes)
     assert state.frontier == Frontier().extend(hashes)[0]
     assert await stored_nodes(pool) == expected_nodes(hashes)
+
+
+async def test_groups_sent_by_statement_and_by_copy_keep_the_same_tree(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    """A group of up to COPY_ABOVE rows goes in one statement, a larger one by COPY:
+    either way the rows, the head and the tree agree."""
+    receipts = []
+    for size in (COPY_ABOVE, COPY_ABOVE + 1, 1, 3 * COPY_ABOVE, 2):
+        receipts += await store.append([new_event(f"s-{size}") for _ in range(size)])
+    logged = await store.read_log(0, 1000)
+    assert [e.position for e in logged] == list(range(1, len(receipts) + 1))
+    assert [e.leaf_hash for e in logged] == [leaf_hash(e.entry) for e in logged]
+    assert [r.hash for r in receipts] == await leaf_hashes(pool)
+    state = await log_state(pool)
+    assert state.size == len(receipts) == await store.head()
+    assert state.frontier == Frontier().extend(await leaf_hashes(pool))[0]
+    assert await stored_nodes(pool) == expected_nodes(await leaf_hashes(pool))
 
 
 async def test_receipt_hashes_are_the_leaves_of_the_tree(store: EventStore) -> None:
