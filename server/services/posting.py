@@ -7,6 +7,7 @@ and anything it cannot append goes down a careful path that looks for retries fi
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import uuid
 from collections.abc import Iterable, Sequence
@@ -39,6 +40,8 @@ from server.services.repository import AggregateRepository
 TEHRAN = ZoneInfo("Asia/Tehran")
 # how often a batch is decided again when another writer moved one of its streams
 MAX_DECISIONS = 5
+# a long batch's decision lets the event loop run other work every so many events
+YIELD_EVERY = 10
 
 
 def today_in_tehran(now: datetime | None = None) -> date:
@@ -247,18 +250,19 @@ class PostingService:
         # every stream the batch writes, then every stream those read, in two round trips
         # (the loop below still loads what an earlier event of the batch made relevant)
         await prefetch(streams[i] for i in todo)
-        await prefetch(
-            related
-            for i in todo
-            for related in related_streams(types[i], envelopes[i].data, working[streams[i]])
-        )
+        # the streams each event's rules read, as its stream stands before the batch
+        reads = {i: related_streams(types[i], envelopes[i].data, working[streams[i]]) for i in todo}
+        await prefetch(related for names in reads.values() for related in names)
         evidence = {i: evidence_ids(types[i], envelopes[i].data) for i in todo}
         wanted = {e for ids in evidence.values() for e in ids} - {batch.ids[i] for i in todo}
         known = {e.id for e in await self.store.get(list(wanted))} if wanted else set()
         today = today_in_tehran()
         private: set[str] = set()
 
-        for index in todo:
+        for step, index in enumerate(todo, start=1):
+            if step % YIELD_EVERY == 0:
+                # a batch is milliseconds of CPU: let the appender's replies through
+                await asyncio.sleep(0)
             envelope = envelopes[index]
             type_name = types[index]
             stream = streams[index]
@@ -271,7 +275,11 @@ class PostingService:
             if envelope.expected_version is not None and envelope.expected_version != version:
                 raise VersionConflict(stream, envelope.expected_version, version)
             check_owns(principal, type_name, current)
-            related = {s: await load(s) for s in related_streams(type_name, envelope.data, current)}
+            if stream in decision.aggregates:  # an earlier event of the batch moved it
+                reads[index] = related_streams(type_name, envelope.data, current)
+            related = {}
+            for name in reads[index]:
+                related[name] = working[name] if name in working else await load(name)
             context = Context(
                 today=today,
                 related=related,
