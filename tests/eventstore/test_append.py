@@ -133,6 +133,32 @@ async def test_a_request_whose_token_is_not_active_fails_alone_in_its_group(
     assert sorted(e.stream for e in await store.read_log(0, 10)) == ["a", "d"]
 
 
+async def test_a_group_that_fails_in_its_transaction_leaves_the_log_writable(
+    store: EventStore, database_url: str
+) -> None:
+    """The group commit manages its transaction by hand (four round trips, not nine): a
+    statement failing inside it must roll it back and free the log's lock."""
+    owner = await asyncpg.connect(database_url)
+    try:
+        await owner.execute("REVOKE INSERT ON events FROM hamkari_app")
+        try:
+            failed = await asyncio.gather(
+                *(store.append([new_event(f"s{i}")]) for i in range(3)),
+                return_exceptions=True,
+            )
+        finally:
+            await owner.execute("GRANT INSERT ON events TO hamkari_app")
+        assert all(isinstance(f, asyncpg.InsufficientPrivilegeError) for f in failed), failed
+        [receipt] = await asyncio.wait_for(store.append([new_event("after")]), 10)
+        assert receipt.position == 1
+        held = await owner.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        )
+        assert held == 0
+    finally:
+        await owner.close()
+
+
 async def test_an_id_reused_for_other_content_is_refused(
     store: EventStore, pool: asyncpg.Pool
 ) -> None:
