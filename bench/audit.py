@@ -185,7 +185,9 @@ async def latencies(client: httpx.AsyncClient, path: str, params: list[dict[str,
 
 
 async def run(cluster: Cluster, scale: float = 1.0) -> list[str]:
-    n = lambda x: max(1, int(x * scale))  # noqa: E731
+    def n(count: int) -> int:
+        return max(1, int(count * scale))
+
     lines = ["Audit log (fsync on)"]
     lines += await overhead(cluster, 16, 100, n(100_000))
     lines += await overhead(cluster, 64, 1, n(20_000))

@@ -13,7 +13,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, post
 
-from schemas.envelope import Receipt
+from schemas.envelope import Receipt, type_of
 from server.api.events import decode_body
 from server.api.problems import EXCEPTION_HANDLERS
 
@@ -28,7 +28,7 @@ async def post_events(request: Request[Any, Any, Any]) -> Response[Any]:
     receipts = [
         Receipt(
             id=envelope.id or uuid.uuid4(),
-            type=envelope.__struct_config__.tag,
+            type=type_of(envelope),
             stream=f"bench-{i}",
             version=1,
             position=i + 1,

@@ -126,7 +126,9 @@ async def hamkari_append(dsn: str, callers: int, batch: int, total: int) -> Figu
 
 
 async def run(cluster: Cluster, scale: float = 1.0) -> list[str]:
-    n = lambda x: max(1, int(x * scale))  # noqa: E731
+    def n(count: int) -> int:
+        return max(1, int(count * scale))
+
     raw = await raw_inserts(await cluster.fresh_database(), 16, n(20_000))
     peer = await asyncio.to_thread(library_recorder, await cluster.fresh_database(), 8, n(4_000))
     one = await hamkari_append(await cluster.fresh_database(), 1, 1, n(3_000))

@@ -115,8 +115,8 @@ async def timed_callers(
 
 
 @asynccontextmanager
-async def pool_for(dsn: str, size: int, **kwargs: object) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(dsn, min_size=size, max_size=size, **kwargs)
+async def pool_for(dsn: str, size: int) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(dsn, min_size=size, max_size=size)
     try:
         yield pool
     finally:

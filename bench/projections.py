@@ -155,11 +155,15 @@ async def take_snapshots(pool: asyncpg.Pool) -> str:
     for projection in PROJECTIONS.values():
         await bring_up_to_date(pool, projection)
     seconds = time.perf_counter() - started
-    taken, size = await pool.fetchrow(
+    row = await pool.fetchrow(
         "SELECT count(DISTINCT position), coalesce(sum(octet_length(rows)), 0)"
         " FROM projection_snapshots WHERE name = 'deliveries'"
     )
-    total = await pool.fetchval("SELECT sum(octet_length(rows)) FROM projection_snapshots")
+    assert row is not None
+    taken, size = row
+    total = await pool.fetchval(
+        "SELECT coalesce(sum(octet_length(rows)), 0) FROM projection_snapshots"
+    )
     return (
         f"  fold snapshots, every {snapshots.EVERY:,}: {taken} taken in {seconds:.1f} s,"
         f" {total / 2**20:,.0f} MB stored ({size / 2**20:,.0f} MB of them deliveries)"
