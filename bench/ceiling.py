@@ -24,18 +24,23 @@ ZERO_HASH = "00" * 32
 async def post_events(request: Request[Any, Any, Any]) -> Response[Any]:
     raw = await request.body()
     envelopes = decode_body(raw)
+    return answer(raw, [(e.id or uuid.uuid4(), type_of(e)) for e in envelopes])
+
+
+def answer(raw: bytes, events: list[tuple[uuid.UUID, str]]) -> Response[Any]:
+    """201 with a receipt for each (id, type), shaped as the real route's."""
     now = datetime.now(UTC)
     receipts = [
         Receipt(
-            id=envelope.id or uuid.uuid4(),
-            type=type_of(envelope),
+            id=event_id,
+            type=type_name,
             stream=f"bench-{i}",
             version=1,
             position=i + 1,
             recorded_at=now,
             hash=ZERO_HASH,
         )
-        for i, envelope in enumerate(envelopes)
+        for i, (event_id, type_name) in enumerate(events)
     ]
     return Response(receipts if raw.lstrip()[:1] == b"[" else receipts[0], status_code=201)
 
@@ -44,14 +49,15 @@ def app() -> Litestar:
     return Litestar(route_handlers=[post_events], exception_handlers=EXCEPTION_HANDLERS)
 
 
-if __name__ == "__main__":
+def serve(target: str) -> None:
+    """Serve the app factory `target` with one granian worker on the port in argv[1]."""
     import sys
 
     from granian.constants import Interfaces
     from granian.server import Server
 
     Server(
-        "bench.ceiling:app",
+        target,
         address="127.0.0.1",
         port=int(sys.argv[1]),
         workers=1,
@@ -59,3 +65,7 @@ if __name__ == "__main__":
         factory=True,
         log_access=False,
     ).serve()
+
+
+if __name__ == "__main__":
+    serve("bench.ceiling:app")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -20,8 +19,8 @@ import msgspec
 from litestar import Litestar, Request, Response, post
 from litestar.datastructures import State
 
-from bench.ceiling import ZERO_HASH
-from schemas.envelope import Receipt, type_of
+from bench.ceiling import answer, serve
+from schemas.envelope import type_of
 from server.api.events import decode_body
 from server.api.problems import EXCEPTION_HANDLERS
 
@@ -81,20 +80,7 @@ async def post_events(request: Request[Any, Any, Any], state: State) -> Response
         for envelope in envelopes
     ]
     await state.writer.write(rows)
-    now = datetime.now(UTC)
-    receipts = [
-        Receipt(
-            id=row[0],
-            type=row[1],
-            stream=f"bench-{i}",
-            version=1,
-            position=i + 1,
-            recorded_at=now,
-            hash=ZERO_HASH,
-        )
-        for i, row in enumerate(rows)
-    ]
-    return Response(receipts if raw.lstrip()[:1] == b"[" else receipts[0], status_code=201)
+    return answer(raw, [(row[0], row[1]) for row in rows])
 
 
 async def start(app: Litestar) -> None:
@@ -115,17 +101,4 @@ def app() -> Litestar:
 
 
 if __name__ == "__main__":
-    import sys
-
-    from granian.constants import Interfaces
-    from granian.server import Server
-
-    Server(
-        "bench.floor:app",
-        address="127.0.0.1",
-        port=int(sys.argv[1]),
-        workers=1,
-        interface=Interfaces.ASGI,
-        factory=True,
-        log_access=False,
-    ).serve()
+    serve("bench.floor:app")

@@ -26,9 +26,9 @@ from server.api.problems import ProblemDetail
 from server.api.request_id import request_id_of
 from server.auth.middleware import (
     OVERSEERS,
-    POSTERS,
     READERS,
     UNKNOWN,
+    WRITER_ROLES,
     Credential,
     check_role,
     confirm_token,
@@ -135,7 +135,7 @@ class EventsController(Controller):
         JSON, 422 a rule broken (the problem `type` names the rule), 503 retry later."""
         # the role check, here rather than as a guard: litestar copies the route handler
         # for every guard call, 3% of a single post
-        check_role(principal_of(request), POSTERS)
+        check_role(principal_of(request), WRITER_ROLES)
         credential: Credential = request.auth
         try:
             raw, posted = await self._post(request, state, credential.token_hash)

@@ -12,6 +12,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from server.auth.permissions import POSTERS
 from server.auth.tokens import KnownTokens, Principal, Role, hash_token, look_up, well_formed
 
 # Paths anyone may read: liveness, the contract itself, the checkpoint signing key.
@@ -30,8 +31,9 @@ PUBLIC_PATHS = [
 UNKNOWN = "unknown or revoked token"
 # the route whose requests may skip the token look-up (KnownTokens)
 POSTING = ("POST", "/v1/events")
-# the roles a token must have to be remembered: those that may post at all
-POSTERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.PARTNER})
+# the roles that may post some event (permissions.POSTERS): only their tokens are
+# remembered, and only they pass POST /v1/events
+WRITER_ROLES: frozenset[Role] = frozenset().union(*POSTERS.values())
 
 
 @dataclass
@@ -64,7 +66,7 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
         principal = await look_up(connection.app.state.pool, token_hash)
         if principal is None:
             raise NotAuthorizedException(UNKNOWN)
-        if principal.role in POSTERS:
+        if principal.role in WRITER_ROLES:
             known.remember(token_hash, principal)
         return AuthenticationResult(user=principal, auth=Credential(token_hash, True))
 

@@ -16,7 +16,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from litestar.response import Redirect, Template
 from litestar.utils.scope.state import ScopeState
 
-from server.auth.tokens import Principal, Role
+from server.auth.tokens import Principal, Role, look_up
 from server.projections.reading import NotCaughtUp, PositionBeyondHead
 from server.web.i18n import LANG_COOKIE, Locale, language_of
 
@@ -131,13 +131,8 @@ def require_own_record(principal: Principal, partner_id: str) -> None:
 async def principal_for_hash(pool: asyncpg.Pool, token_hash: bytes) -> Principal | None:
     """The principal of an active token, by its hash: the session keeps only the hash,
     and a revoked token ends every session signed in with it."""
-    row = await pool.fetchrow(
-        "SELECT name, role, partner_id FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-        token_hash,
-    )
-    if row is None or Role(row["role"]) not in DASHBOARD_ROLES:
-        return None
-    return Principal(name=row["name"], role=Role(row["role"]), partner_id=row["partner_id"])
+    principal = await look_up(pool, token_hash)
+    return principal if principal is not None and principal.role in DASHBOARD_ROLES else None
 
 
 async def authenticate_session(request: Request[Any, Any, Any]) -> Response[Any] | None:
