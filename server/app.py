@@ -20,7 +20,6 @@ from server.api.metrics import MetricsController
 from server.api.openapi import install_event_body_schema
 from server.api.problems import EXCEPTION_HANDLERS
 from server.api.reports import ReportsController
-from server.api.request_id import request_id_middleware
 from server.audit.checkpoints import Checkpointer
 from server.audit.signing import Signer, load_or_create_key
 from server.auth.middleware import PUBLIC_PATHS, TokenAuthentication
@@ -29,10 +28,10 @@ from server.config import Settings
 from server.database.pool import create_pool
 from server.eventstore import Appender, EventStore
 from server.memory import settle_after_start
-from server.observability.access import observe_middleware, record_responses
+from server.observability.access import RequestRecorder, access_lines
 from server.observability.limits import rate_limiting, request_timeouts
 from server.observability.logs import configure_logging
-from server.observability.metrics import Sampler, record_group
+from server.observability.metrics import RequestTally, Sampler, record_group
 from server.projections.host import ProjectionHost
 from server.projections.reading import ReportReader
 from server.services.posting import PostingService
@@ -46,6 +45,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
     if not settings.database_url:
         raise ValueError("create_app needs settings.database_url; `hamkari serve` resolves it")
     dsn = settings.database_url
+    requests = RequestTally()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -53,7 +53,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
         appender = Appender(pool, max_batch=settings.appender_max_batch)
         appender.observer = record_group
         appender.start()
-        sampler = Sampler(pool, appender)
+        sampler = Sampler(pool, appender, requests)
         sampler.start()
         app.state.metrics_sampler = sampler
         app.state.settings = settings
@@ -108,14 +108,11 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
         ],
         lifespan=[lifespan],
         middleware=[
-            request_id_middleware,
-            observe_middleware,
             request_timeouts(settings.request_timeout),
             rate_limiting(settings.rate_limit / max(1, settings.workers), settings.rate_burst),
             # the dashboard's pages sign in with a session cookie (server/web)
             DefineMiddleware(TokenAuthentication, exclude=[*PUBLIC_PATHS, WEB_PATHS]),
         ],
-        before_send=[record_responses(log_requests=settings.access_log)],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         template_config=TEMPLATE_CONFIG,
@@ -129,6 +126,12 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
         ),
     )
     install_event_body_schema(app)
+    # around litestar's handler, not a middleware: it sees the answers to requests no
+    # route took (server/observability/access.py); litestar's OpenTelemetry plugin
+    # wraps the same attribute
+    app.asgi_handler = RequestRecorder(
+        app.asgi_handler, requests, access_lines() if settings.access_log else None
+    )
     return app
 
 

@@ -1,99 +1,123 @@
-"""One record per request: counted and timed in /metrics, and written as one JSON line
-(request id, principal, route, status, duration) to the `hamkari.access` log.
+"""One record per request: its id, counted and timed in /metrics, and written as one JSON
+line (request id, principal, route, status, duration) to the `hamkari.access` log.
 
-The middleware notes when a request arrived; the app's `before_send` hook sees every
-response, including the problem documents the exception handlers send for errors raised
-in middleware (401, 429) and for unknown routes, and finishes the record when the last
-body chunk goes out."""
+`RequestRecorder` is the app's outermost layer for HTTP. create_app installs it around
+litestar's own handler rather than as a middleware, so that it sees every answer: the
+routes', and the problem documents litestar sends for errors raised before any route
+runs (401 from the token check, 429, unknown paths). One layer, one wrapped `send`:
+each layer a request passes through costs a single post a measurable share
+(docs/benchmarks.md)."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from server.api.request_id import HEADER, SANE
 from server.auth.tokens import Principal
-from server.observability.metrics import IN_FLIGHT, REQUEST_SECONDS, REQUESTS
+from server.observability.logs import line_writer
+from server.observability.metrics import RequestTally
 
 access_log = logging.getLogger("hamkari.access")
 
 UNMATCHED = "unmatched"  # one label for every path no route knows: bounded cardinality
+_HEADER = HEADER.encode()
+
+AccessLine = Callable[[dict[str, Any]], None]
 
 
-def observe_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+def access_lines() -> AccessLine:
+    """Where access lines go: straight to the process's line writer when
+    `configure_logging` installed one (a server worker), without building a LogRecord;
+    otherwise through the `hamkari.access` logger (an app embedded elsewhere, the tests)."""
+    writer = line_writer()
+    if writer is None:
+        return lambda fields: access_log.info("request", extra={"fields": fields})
+
+    def write(fields: dict[str, Any]) -> None:
+        if access_log.isEnabledFor(logging.INFO):
+            writer.write(access_log.name, "request", fields)
+
+    return write
+
+
+class RequestRecorder:
+    """Gives each HTTP request its id (the client's X-Request-Id when sane, else a new
+    one: in the scope's state for the routes, and in the response's header), and records
+    the request as its last body chunk goes out, or when it ends without an answer."""
+
+    __slots__ = ("access", "app", "tally")
+
+    def __init__(self, app: ASGIApp, tally: RequestTally, access: AccessLine | None) -> None:
+        self.app = app
+        self.tally = tally
+        self.access = access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
+            await self.app(scope, receive, send)
             return
-        scope.setdefault("state", {})["started"] = time.perf_counter()
-        IN_FLIGHT.inc()
+        started = time.perf_counter()
+        request_id = _given_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        id_header = (_HEADER, request_id.encode())
+        status = 0
+        recorded = False
+
+        async def send_recorded(message: Message) -> None:
+            nonlocal status, recorded
+            fields = cast(dict[str, Any], message)
+            kind = fields["type"]
+            if kind == "http.response.start":
+                status = fields["status"]
+                fields["headers"] = [*fields.get("headers", ()), id_header]
+            elif kind == "http.response.body" and not fields.get("more_body", False):
+                recorded = True
+                self._record(scope, request_id, status, started)
+            await send(message)
+
+        tally = self.tally
+        tally.in_flight += 1
         try:
-            await app(scope, receive, send)
+            await self.app(scope, receive, send_recorded)
         finally:
-            IN_FLIGHT.dec()
+            tally.in_flight -= 1
+            if not recorded:
+                self._record(scope, request_id, status, started)
 
-    return middleware
-
-
-def record_responses(*, log_requests: bool) -> Any:
-    """The `before_send` hook: finish each request's record as its response ends."""
-
-    async def before_send(message: Message, scope: Scope) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            return
-        state = scope.setdefault("state", {})
-        if message["type"] == "http.response.start":
-            state["status"] = message["status"]
-            # errors answered outside the route's middleware (401, 429, unknown paths)
-            # carry the request id too
-            headers = MutableScopeHeaders.from_message(message)
-            if HEADER not in headers:
-                headers[HEADER] = _request_id(scope)
-            return
-        if message["type"] != "http.response.body" or message.get("more_body", False):
-            return
-        if state.get("recorded"):
-            return
-        state["recorded"] = True
-        now = time.perf_counter()
-        seconds = now - state.get("started", now)
+    def _record(self, scope: HTTPScope, request_id: str, status: int, started: float) -> None:
+        seconds = time.perf_counter() - started
         route = scope.get("path_template") or UNMATCHED
-        method = scope.get("method", "")
-        status = int(state.get("status", 0))
-        REQUESTS.labels(method, route, str(status)).inc()
-        REQUEST_SECONDS.labels(method, route).observe(seconds)
-        if log_requests:
-            access_log.info("request", extra={"fields": _fields(scope, route, status, seconds)})
-
-    return before_send
+        self.tally.record(scope["method"], route, status, seconds)
+        if self.access is not None:
+            self.access(_fields(scope, request_id, route, status, seconds))
 
 
-def _request_id(scope: Scope) -> str:
-    state = scope.setdefault("state", {})
-    if not state.get("request_id"):
-        given = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k.lower() == HEADER.encode()),
-            "",
-        )
-        state["request_id"] = given if SANE.match(given) else str(uuid.uuid4())
-    return str(state["request_id"])
+def _given_id(scope: HTTPScope) -> str:
+    for name, value in scope["headers"]:
+        if name.lower() == _HEADER:
+            given = value.decode("latin-1")
+            return given if SANE.match(given) else str(uuid.uuid4())
+    return str(uuid.uuid4())
 
 
-def _fields(scope: Scope, route: str, status: int, seconds: float) -> dict[str, Any]:
+def _fields(
+    scope: HTTPScope, request_id: str, route: str, status: int, seconds: float
+) -> dict[str, Any]:
     user = scope.get("user")
     principal = user if isinstance(user, Principal) else None
     client = scope.get("client")
     return {
-        "request_id": scope.get("state", {}).get("request_id"),
-        "method": scope.get("method"),
+        "request_id": request_id,
+        "method": scope["method"],
         "route": route,
-        "path": scope.get("path"),
+        "path": scope["path"],
         "status": status,
         "duration_ms": round(seconds * 1000, 3),
         "principal": principal.name if principal else None,

@@ -11,10 +11,12 @@ worker, are read from it at scrape time, so every worker gives the same answer."
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections import Counter as Tally
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,15 +115,61 @@ def record_group(requests: int, events: int, seconds: float) -> None:
 
 
 @dataclass
+class RequestTally:
+    """This worker's requests, counted in plain memory as they are answered and added to
+    the metrics above by the Sampler, every second and before each scrape.
+
+    A change to a multiprocess metric is a write to a shared file and a pid check (a
+    system call); made per request, the counter, histogram and in-flight gauge cost
+    a single post more than its access log line (docs/benchmarks.md)."""
+
+    in_flight: int = 0
+    _counts: Tally[tuple[str, str, int]] = field(default_factory=Tally)
+    _seconds: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+        self._counts[method, route, status] += 1
+        durations = self._seconds.get((method, route))
+        if durations is None:
+            self._seconds[method, route] = [seconds]
+        else:
+            durations.append(seconds)
+
+    def flush(self) -> None:
+        counts, self._counts = self._counts, Tally()
+        timed, self._seconds = self._seconds, {}
+        for (method, route, status), n in counts.items():
+            REQUESTS.labels(method, route, str(status)).inc(n)
+        for (method, route), durations in timed.items():
+            observe_all(REQUEST_SECONDS.labels(method, route), durations)
+        IN_FLIGHT.set(self.in_flight)
+
+
+def observe_all(histogram: Histogram, values: Sequence[float]) -> None:
+    """`histogram.observe(v)` for each value, with one write per bucket touched.
+
+    prometheus_client has no call for many observations; this adds to the buckets and
+    sum its `observe` adds to (tests/api/test_operations.py compares the two)."""
+    bounds = histogram._upper_bounds
+    per_bucket = Tally(bisect.bisect_left(bounds, v) for v in values)
+    for index, n in per_bucket.items():
+        histogram._buckets[index].inc(n)
+    histogram._sum.inc(sum(values))
+
+
+@dataclass
 class Sampler:
-    """Copies this worker's pool and queue figures into gauges, now and every second."""
+    """Copies this worker's pool and queue figures into gauges and its request tally into
+    the request metrics, now and every second."""
 
     pool: asyncpg.Pool
     appender: Appender
+    requests: RequestTally = field(default_factory=RequestTally)
     interval: float = 1.0
     _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     def sample(self) -> None:
+        self.requests.flush()
         QUEUE_DEPTH.set(self.appender.queue_depth)
         POOL_OPEN.set(self.pool.get_size())
         POOL_IDLE.set(self.pool.get_idle_size())
@@ -142,6 +190,7 @@ class Sampler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        self.requests.flush()  # the last requests' figures are counted
         if multiprocess_dir():
             # this worker's live gauges leave the sums; its counters stay counted
             multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]

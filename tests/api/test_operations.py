@@ -13,11 +13,14 @@ import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
 from server.app import create_app
 from server.config import Settings
+from server.observability.access import access_lines
 from server.observability.limits import TokenBuckets
-from server.observability.logs import BufferedLineHandler, JsonFormatter
+from server.observability.logs import OUR_LOGGERS, BufferedLineHandler, JsonFormatter
+from server.observability.metrics import LATENCY_BUCKETS, observe_all
 from tests.api.conftest import Api, bearer, ev
 from tests.prometheus import sample
 
@@ -216,3 +219,47 @@ def test_log_lines_are_written_in_batches_and_never_pile_up_unbounded() -> None:
     assert [line.get("n") for line in lines[:2]] == [0, 1]
     assert lines[0]["message"] == "line 0" and lines[0]["level"] == "warning"
     assert lines[2] == {"level": "warning", "dropped_lines": 1}
+
+
+def test_many_observations_at_once_read_as_one_at_a_time() -> None:
+    registry = CollectorRegistry()
+    one_by_one = Histogram("one_by_one", "", ["route"], buckets=LATENCY_BUCKETS, registry=registry)
+    at_once = Histogram("at_once", "", ["route"], buckets=LATENCY_BUCKETS, registry=registry)
+    # on a bound, between bounds, below the first, past the last
+    values = [0.0005, 0.001, 0.0011, 0.05, 0.05, 0.3, 7.0, 60.0]
+    for value in values:
+        one_by_one.labels("/r").observe(value)
+    observe_all(at_once.labels("/r"), values)
+    text = generate_latest(registry).decode()
+    lines = [line for line in text.splitlines() if line[:1] != "#" and "_created" not in line]
+    singles = sorted(line.removeprefix("one_by_one") for line in lines if "one_by_one" in line)
+    batched = sorted(line.removeprefix("at_once") for line in lines if "at_once" in line)
+    assert singles == batched
+    assert '_bucket{le="0.001",route="/r"} 2.0' in batched
+    assert '_count{route="/r"} 8.0' in batched
+
+
+def test_a_server_writes_access_lines_without_the_logging_machinery() -> None:
+    """With the line writer installed (a server worker), access lines skip LogRecords and
+    come out as the formatter would have written them."""
+    out = io.BytesIO()
+    handler = BufferedLineHandler(out, interval=3600)
+    server_logger = logging.getLogger(OUR_LOGGERS[0])
+    server_logger.addHandler(handler)
+    try:
+        write = access_lines()
+        write({"request_id": "r-1", "status": 201})
+        assert out.getvalue() == b""  # nothing written on the request's path
+        handler.flush()
+    finally:
+        server_logger.removeHandler(handler)
+        handler.close()
+    line = msgspec.json.decode(out.getvalue())
+    assert line.pop("ts").endswith("+00:00")
+    assert line == {
+        "level": "info",
+        "logger": "hamkari.access",
+        "message": "request",
+        "request_id": "r-1",
+        "status": 201,
+    }

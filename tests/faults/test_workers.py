@@ -45,10 +45,16 @@ async def test_two_workers_share_the_log_and_the_metrics(
         await assert_nothing_acknowledged_lost(database_url, tally.acknowledged)
         await assert_projections_equal_a_rebuild(server, tokens, cli_env)
 
+        # both workers' counts: one worker's alone would be about half. Each worker adds
+        # its requests to the shared metrics every second (RequestTally)
+        deadline = asyncio.get_running_loop().time() + 5
         async with httpx.AsyncClient(base_url=server.url) as client:
-            text = (await client.get("/metrics")).text
-        # both workers' counts: one worker's alone would be about half
-        counted = total(text, "hamkari_http_requests_total", exclude_route="/metrics")
+            while True:
+                text = (await client.get("/metrics")).text
+                counted = total(text, "hamkari_http_requests_total", exclude_route="/metrics")
+                if counted >= answered or asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(0.2)
         assert counted >= answered, (counted, answered)
         assert sample(text, "hamkari_db_pool_max_connections") == 2 * 7
         assert sample(text, "hamkari_events_appended_total") >= len(tally.acknowledged)
