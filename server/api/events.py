@@ -123,7 +123,7 @@ class EventsController(Controller):
         operation_class=PostEventsOperation,
         status_code=201,
     )
-    async def post_events(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    async def post_events(self, request: Request[Any, Any, Any]) -> Response[Any]:
         """Append one event (answer: a receipt) or an array of up to 1,000 (answer: an array
         of receipts, in order); a batch is appended all or nothing.
 
@@ -137,6 +137,8 @@ class EventsController(Controller):
         # for every guard call, 3% of a single post
         check_role(principal_of(request), WRITER_ROLES)
         credential: Credential = request.auth
+        # the app's state, not a `state` parameter: litestar builds one per request
+        state: State = request.app.state
         try:
             raw, posted = await self._post(request, state, credential.token_hash)
         except TokenRevoked:

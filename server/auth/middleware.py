@@ -50,8 +50,7 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
+        scheme, _, token = _authorization(connection).partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("send Authorization: Bearer <token>")
@@ -69,6 +68,14 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
         if principal.role in WRITER_ROLES:
             known.remember(token_hash, principal)
         return AuthenticationResult(user=principal, auth=Credential(token_hash, True))
+
+
+def _authorization(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    # from the scope, not `connection.headers`: that builds every header for one
+    for name, value in connection.scope["headers"]:
+        if name.lower() == b"authorization":
+            return value.decode("latin-1")
+    return ""
 
 
 async def confirm_token(connection: ASGIConnection[Any, Any, Any, Any]) -> None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any, cast
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
-from server.api.request_id import HEADER, SANE
+from server.api.request_id import HEADER, SANE, new_request_id
 from server.auth.tokens import Principal
 from server.observability.logs import line_writer
 from server.observability.metrics import RequestTally
@@ -103,8 +102,8 @@ def _given_id(scope: HTTPScope) -> str:
     for name, value in scope["headers"]:
         if name.lower() == _HEADER:
             given = value.decode("latin-1")
-            return given if SANE.match(given) else str(uuid.uuid4())
-    return str(uuid.uuid4())
+            return given if SANE.match(given) else new_request_id()
+    return new_request_id()
 
 
 def _fields(
