@@ -25,6 +25,7 @@ from schemas.common import (
     SiteKind,
     Slug,
     Text,
+    id_text,
 )
 
 #: The one stream of PeriodLocked and PeriodUnlocked: locks of every month, in both
@@ -416,4 +417,4 @@ def stream_of(type_name: str, data: EventData) -> str:
     field = cls.stream_field
     if field is None:
         return PERIODS_STREAM
-    return f"{field.removesuffix('_id')}-{getattr(data, field)}"
+    return f"{field.removesuffix('_id')}-{id_text(getattr(data, field))}"

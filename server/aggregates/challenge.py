@@ -6,6 +6,7 @@ from __future__ import annotations
 from eventsourcing.domain import event
 
 from schemas import events
+from schemas.common import id_text
 from server.aggregates.base import AlreadyExists, HamkariAggregate
 from server.aggregates.context import Context
 from server.aggregates.partner import partner_stream, registered_partner
@@ -17,7 +18,7 @@ class ChallengeAlreadyReported(AlreadyExists):
 
 
 def challenge_stream(challenge_id: object) -> str:
-    return f"challenge-{challenge_id}"
+    return f"challenge-{id_text(challenge_id)}"
 
 
 class Challenge(HamkariAggregate):
@@ -25,7 +26,7 @@ class Challenge(HamkariAggregate):
 
     @event("ChallengeReported")
     def __init__(self, id: str, data: events.ChallengeReported) -> None:
-        self.challenge_id: str = str(data.challenge_id)
+        self.challenge_id: str = id_text(data.challenge_id)
         self.partner_id: str = data.partner_id
         self.site_id: str | None = data.site_id
         self.sector: str | None = data.sector

@@ -6,6 +6,7 @@ from __future__ import annotations
 from eventsourcing.domain import event
 
 from schemas import events
+from schemas.common import id_text
 from server.aggregates.base import AlreadyExists, HamkariAggregate, NotFound, RuleBroken
 from server.aggregates.context import Context
 from server.aggregates.meeting import Meeting, UnknownMeeting, meeting_stream
@@ -44,7 +45,7 @@ class UnknownEvidence(RuleBroken):
 
 
 def commitment_stream(commitment_id: object) -> str:
-    return f"commitment-{commitment_id}"
+    return f"commitment-{id_text(commitment_id)}"
 
 
 class Commitment(HamkariAggregate):
@@ -52,8 +53,8 @@ class Commitment(HamkariAggregate):
 
     @event("CommitmentMade")
     def __init__(self, id: str, data: events.CommitmentMade) -> None:
-        self.commitment_id: str = str(data.commitment_id)
-        self.meeting_id: str | None = None if data.meeting_id is None else str(data.meeting_id)
+        self.commitment_id: str = id_text(data.commitment_id)
+        self.meeting_id: str | None = None if data.meeting_id is None else id_text(data.meeting_id)
         self.owner_partner_id: str = data.owner_partner_id
         self.description_fa: str | None = data.description_fa
         self.description_en: str | None = data.description_en

@@ -10,6 +10,7 @@ import msgspec
 from eventsourcing.domain import event
 
 from schemas import events
+from schemas.common import id_text
 from schemas.events import CORRECTABLE_FIELDS, PERIODS_STREAM
 from server.aggregates.base import (
     AlreadyExists,
@@ -77,7 +78,7 @@ class DeliveryAlreadyRetracted(RuleBroken):
 
 
 def delivery_stream(delivery_id: object) -> str:
-    return f"delivery-{delivery_id}"
+    return f"delivery-{id_text(delivery_id)}"
 
 
 # --- the rules a delivery and a correction share -----------------------------------
@@ -120,7 +121,7 @@ class Delivery(HamkariAggregate):
 
     @event("ServiceDelivered")
     def __init__(self, id: str, data: events.ServiceDelivered) -> None:
-        self.delivery_id: str = str(data.delivery_id)
+        self.delivery_id: str = id_text(data.delivery_id)
         self.partner_id: str = data.partner_id
         self.site_id: str = data.site_id
         self.sector: str = data.sector
@@ -130,7 +131,7 @@ class Delivery(HamkariAggregate):
         self.beneficiaries: dict[str, Any] = plain(data.beneficiaries)
         self.population_group: str = data.population_group
         self.nationality: str = data.nationality
-        self.pledge_id: str | None = None if data.pledge_id is None else str(data.pledge_id)
+        self.pledge_id: str | None = None if data.pledge_id is None else id_text(data.pledge_id)
         self.free_of_charge: bool = data.free_of_charge
         self.notes: str | None = data.notes
         self.corrections: int = 0
@@ -143,7 +144,7 @@ class Delivery(HamkariAggregate):
         check_site_open(ctx, data.site_id, data.period_end)
         check_unlocked(ctx, data.period_start, data.period_end)
         if data.pledge_id is not None:
-            check_pledge(ctx, str(data.pledge_id), data.partner_id, data.sector)
+            check_pledge(ctx, id_text(data.pledge_id), data.partner_id, data.sector)
         return cls(id=delivery_stream(data.delivery_id), data=data)
 
     @staticmethod

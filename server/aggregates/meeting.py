@@ -8,6 +8,7 @@ from typing import Any
 from eventsourcing.domain import event
 
 from schemas import events
+from schemas.common import id_text
 from server.aggregates.base import AlreadyExists, HamkariAggregate, NotFound, RuleBroken, plain
 from server.aggregates.context import Context
 from server.aggregates.partner import partner_stream, registered_partner
@@ -29,7 +30,7 @@ class PartnerDidNotAttend(RuleBroken):
 
 
 def meeting_stream(meeting_id: object) -> str:
-    return f"meeting-{meeting_id}"
+    return f"meeting-{id_text(meeting_id)}"
 
 
 def _attendees(data: events.MeetingHeld) -> list[str]:
@@ -43,7 +44,7 @@ class Meeting(HamkariAggregate):
 
     @event("MeetingHeld")
     def __init__(self, id: str, data: events.MeetingHeld) -> None:
-        self.meeting_id: str = str(data.meeting_id)
+        self.meeting_id: str = id_text(data.meeting_id)
         self.held_on: str = data.held_on.isoformat()
         self.title_fa: str = data.title_fa
         self.title_en: str = data.title_en

@@ -9,7 +9,7 @@ from decimal import Decimal
 from eventsourcing.domain import event
 
 from schemas import events
-from schemas.common import money_value
+from schemas.common import id_text, money_value
 from server.aggregates.base import (
     AlreadyExists,
     HamkariAggregate,
@@ -81,7 +81,7 @@ class DisbursementAlreadyRecorded(RuleBroken):
 
 
 def pledge_stream(pledge_id: object) -> str:
-    return f"pledge-{pledge_id}"
+    return f"pledge-{id_text(pledge_id)}"
 
 
 class Pledge(HamkariAggregate):
@@ -92,7 +92,7 @@ class Pledge(HamkariAggregate):
 
     @event("PledgeMade")
     def __init__(self, id: str, data: events.PledgeMade) -> None:
-        self.pledge_id: str = str(data.pledge_id)
+        self.pledge_id: str = id_text(data.pledge_id)
         self.partner_id: str = data.partner_id
         self.amount: str = data.amount
         self.currency: str = data.currency
@@ -100,7 +100,7 @@ class Pledge(HamkariAggregate):
         self.site_id: str | None = data.site_id
         self.period_start: str = data.period_start.isoformat()
         self.period_end: str = data.period_end.isoformat()
-        self.meeting_id: str | None = None if data.meeting_id is None else str(data.meeting_id)
+        self.meeting_id: str | None = None if data.meeting_id is None else id_text(data.meeting_id)
         self.committed_on: str | None = None
         self.disbursed: str = "0"
         self.disbursement_ids: list[str] = []
@@ -175,7 +175,7 @@ class Pledge(HamkariAggregate):
         amount = money_value(data.amount)
         if amount <= 0:
             raise DisbursementAmountNotPositive(f"a disbursement must be above zero: {data.amount}")
-        if str(data.disbursement_id) in self.disbursement_ids:
+        if id_text(data.disbursement_id) in self.disbursement_ids:
             raise DisbursementAlreadyRecorded(f"disbursement {data.disbursement_id} is recorded")
         if self.paid + amount > self.pledged:
             raise DisbursementExceedsPledge(
@@ -189,7 +189,7 @@ class Pledge(HamkariAggregate):
     @event("DisbursementRecorded")
     def _record_disbursement(self, data: events.DisbursementRecorded) -> None:
         self.disbursed = str(self.paid + money_value(data.amount))
-        self.disbursement_ids.append(str(data.disbursement_id))
+        self.disbursement_ids.append(id_text(data.disbursement_id))
         recipient = data.recipient_partner_id
         if recipient is not None and recipient not in self.recipients:
             self.recipients.append(recipient)
