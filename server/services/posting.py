@@ -266,7 +266,8 @@ class PostingService:
             envelope = envelopes[index]
             type_name = types[index]
             stream = streams[index]
-            current = await load(stream)
+            # prefetched above: no coroutine for a dictionary look-up, twice an event
+            current = working[stream] if stream in working else await load(stream)
             if current is not None and stream not in private:
                 # loaded aggregates are the repository's shared ones: decide on a copy
                 current = working[stream] = copy.deepcopy(current)
