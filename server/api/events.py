@@ -21,6 +21,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from schemas.common import MAX_SAFE_INT
 from schemas.envelope import EventBody, EventIn, EventPage, LoggedEvent, Receipt, RecordedBy
 from server.aggregates.mapping import replay
+from server.api.headers import header
 from server.api.openapi import PostEventsOperation
 from server.api.problems import ProblemDetail
 from server.api.request_id import request_id_of
@@ -158,7 +159,7 @@ class EventsController(Controller):
     async def _post(
         self, request: Request[Any, Any, Any], state: State, token_hash: bytes
     ) -> tuple[bytes, Posted]:
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        media = header(request.scope, b"content-type").split(";")[0].strip().lower()
         if media != "application/json" and not media.endswith("+json"):
             raise ProblemDetail(
                 415,

@@ -12,6 +12,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from server.api.headers import header
 from server.auth.permissions import POSTERS
 from server.auth.tokens import KnownTokens, Principal, Role, hash_token, look_up, well_formed
 
@@ -50,7 +51,7 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        scheme, _, token = _authorization(connection).partition(" ")
+        scheme, _, token = header(connection.scope, b"authorization").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("send Authorization: Bearer <token>")
@@ -68,14 +69,6 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
         if principal.role in WRITER_ROLES:
             known.remember(token_hash, principal)
         return AuthenticationResult(user=principal, auth=Credential(token_hash, True))
-
-
-def _authorization(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    # from the scope, not `connection.headers`: that builds every header for one
-    for name, value in connection.scope["headers"]:
-        if name.lower() == b"authorization":
-            return value.decode("latin-1")
-    return ""
 
 
 async def confirm_token(connection: ASGIConnection[Any, Any, Any, Any]) -> None:

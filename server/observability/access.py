@@ -18,6 +18,7 @@ from typing import Any, cast
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
+from server.api.headers import header
 from server.api.request_id import HEADER, SANE, new_request_id
 from server.auth.tokens import Principal
 from server.observability.logs import line_writer
@@ -99,11 +100,8 @@ class RequestRecorder:
 
 
 def _given_id(scope: HTTPScope) -> str:
-    for name, value in scope["headers"]:
-        if name.lower() == _HEADER:
-            given = value.decode("latin-1")
-            return given if SANE.match(given) else new_request_id()
-    return new_request_id()
+    given = header(scope, _HEADER)
+    return given if given and SANE.match(given) else new_request_id()
 
 
 def _fields(

@@ -14,10 +14,12 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.api.headers import header
 from server.api.problems import ProblemDetail
 from server.observability.metrics import RATE_LIMITED, TIMED_OUT
 
@@ -58,11 +60,9 @@ class TokenBuckets:
 
 
 def _bearer(scope: Scope) -> bytes | None:
-    for name, value in scope["headers"]:
-        if name.lower() == b"authorization":
-            scheme, _, token = value.partition(b" ")
-            if scheme.lower() == b"bearer" and token.strip():
-                return hashlib.sha256(token.strip()).digest()[:16]
+    scheme, _, token = header(scope, b"authorization").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return hashlib.sha256(token.strip().encode("latin-1")).digest()[:16]
     return None
 
 
@@ -96,31 +96,76 @@ def rate_limiting(rate: float, burst: int) -> Callable[[ASGIApp], ASGIApp]:
     return wrap
 
 
+class Deadlines:
+    """Requests that must start their answers by a deadline, and a timer that cancels
+    those that have not. Deadlines are rounded up to a tick (a quarter of the limit, at
+    most a second), so one timer serves every request falling due in the same tick: a
+    timer per request (asyncio.timeout) was 4% of a single post (docs/benchmarks.md)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.tick = min(1.0, seconds / 4)
+        self._due: dict[int, set[asyncio.Task[Any]]] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+
+    def watch(self, task: asyncio.Task[Any]) -> int:
+        """Start the clock for `task`; the tick it falls due in, for `release`."""
+        loop = asyncio.get_running_loop()
+        tick = math.ceil((loop.time() + self.seconds) / self.tick)
+        tasks = self._due.get(tick)
+        if tasks is None:
+            tasks = self._due[tick] = set()
+            loop.call_at(tick * self.tick, self._expire, tick)
+        tasks.add(task)
+        return tick
+
+    def release(self, tick: int, task: asyncio.Task[Any]) -> None:
+        tasks = self._due.get(tick)
+        if tasks is not None:
+            tasks.discard(task)
+
+    def expired(self, task: asyncio.Task[Any]) -> bool:
+        """Whether `task` was cancelled for its deadline (and forget that it was)."""
+        if task in self._expired:
+            self._expired.discard(task)
+            return True
+        return False
+
+    def _expire(self, tick: int) -> None:
+        for task in self._due.pop(tick, ()):
+            self._expired.add(task)
+            task.cancel()
+
+
 def request_timeouts(seconds: float) -> Callable[[ASGIApp], ASGIApp]:
-    """Middleware: a request that has not started its response after `seconds` is
-    cancelled and answered 503. An append it queued still commits or fails as a whole;
-    retrying with the same event ids is safe either way."""
+    """Middleware: a request that has not started its response after `seconds` (and at
+    most a quarter of that, or a second, later) is cancelled and answered 503. An append
+    it queued still commits or fails as a whole; retrying with the same event ids is
+    safe either way."""
 
     def wrap(app: ASGIApp) -> ASGIApp:
         if seconds <= 0:
             return app
+        deadlines = Deadlines(seconds)
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP:
+            task = asyncio.current_task()
+            if scope["type"] != ScopeType.HTTP or task is None:
                 await app(scope, receive, send)
                 return
+            tick = deadlines.watch(task)
+
+            async def send_started(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    deadlines.release(tick, task)
+                await send(message)
+
             try:
-                async with asyncio.timeout(seconds) as limit:
-
-                    async def send_started(message: dict[str, object]) -> None:
-                        if message["type"] == "http.response.start":
-                            limit.reschedule(None)
-                        await send(message)  # type: ignore[arg-type]
-
-                    await app(scope, receive, send_started)  # type: ignore[arg-type]
-            except TimeoutError:
-                if not limit.expired():
-                    raise  # a timeout of the request's own (a query), not ours
+                await app(scope, receive, send_started)
+            except asyncio.CancelledError:
+                if not deadlines.expired(task):
+                    raise  # a cancellation not ours: the client left, the server stops
+                task.uncancel()
                 TIMED_OUT.inc()
                 raise ProblemDetail(
                     503,
@@ -130,6 +175,9 @@ def request_timeouts(seconds: float) -> Callable[[ASGIApp], ASGIApp]:
                     "same event ids is safe",
                     retry_after=2,
                 ) from None
+            finally:
+                deadlines.release(tick, task)
+                deadlines.expired(task)
 
         return middleware
 

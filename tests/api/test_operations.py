@@ -3,6 +3,7 @@ time) and the one JSON line each request leaves in the access log."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
@@ -18,7 +19,7 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from server.app import create_app
 from server.config import Settings
 from server.observability.access import access_lines
-from server.observability.limits import TokenBuckets
+from server.observability.limits import Deadlines, TokenBuckets
 from server.observability.logs import OUR_LOGGERS, BufferedLineHandler, JsonFormatter
 from server.observability.metrics import LATENCY_BUCKETS, observe_all
 from tests.api.conftest import Api, bearer, ev
@@ -263,3 +264,29 @@ def test_a_server_writes_access_lines_without_the_logging_machinery() -> None:
         "request_id": "r-1",
         "status": 201,
     }
+
+
+async def test_deadlines_cancel_only_what_has_not_answered_in_time() -> None:
+    deadlines = Deadlines(0.2)
+
+    async def request(answers: bool) -> str:
+        task = asyncio.current_task()
+        assert task is not None
+        tick = deadlines.watch(task)
+        try:
+            if answers:
+                deadlines.release(tick, task)  # its response started in time
+            await asyncio.sleep(0.5)
+            return "finished"
+        except asyncio.CancelledError:
+            return "expired" if deadlines.expired(task) else "cancelled by someone else"
+
+    late, in_time, other = (
+        asyncio.create_task(request(answers)) for answers in (False, True, False)
+    )
+    await asyncio.sleep(0)
+    other.cancel()
+    assert await late == "expired"
+    assert await in_time == "finished"
+    assert await other == "cancelled by someone else"
+    assert not deadlines.expired(late)  # told once, then forgotten
