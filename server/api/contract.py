@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Controller, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 
 from schemas.codes import CODE_LISTS, Code
 from schemas.events import SCHEMA_VERSIONS
@@ -33,7 +34,9 @@ class ContractController(Controller):
         operation_id="eventSchema",
         summary="An event type's JSON Schema",
     )
-    async def event_schema(self, type_name: str, version: int | None = None) -> dict[str, Any]:
+    async def event_schema(
+        self, type_name: FromPath[str], version: FromQuery[int | None] = None
+    ) -> dict[str, Any]:
         """The JSON Schema of an event type's `data` (latest version unless `version`).
         `envelope` gives the schema of a POST /v1/events body."""
         if type_name == "envelope":
@@ -52,7 +55,7 @@ class ContractController(Controller):
         return sorted(CODE_LISTS)
 
     @get("/codes/{name:str}", operation_id="codeList", summary="One code list, fa and en")
-    async def code_list(self, name: str) -> tuple[Code, ...]:
+    async def code_list(self, name: FromPath[str]) -> tuple[Code, ...]:
         """Codes with their Persian and English labels, e.g. `sectors`."""
         codes = CODE_LISTS.get(name)
         if codes is None:

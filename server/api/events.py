@@ -15,7 +15,7 @@ from litestar.exceptions import (
     NotFoundException,
     PermissionDeniedException,
 )
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from schemas.common import MAX_SAFE_INT
@@ -215,7 +215,7 @@ class EventsController(Controller):
         summary="A stream's events in version order",
     )
     async def read_stream(
-        self, request: Request[Any, Any, Any], state: State, stream: str
+        self, request: Request[Any, Any, Any], state: State, stream: FromPath[str]
     ) -> list[LoggedEvent]:
         """Every event of one stream (one aggregate), oldest first. Partners may read the
         streams that are theirs: their partner stream, their pledges, deliveries,
@@ -237,7 +237,7 @@ class EventsController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        stream: str,
+        stream: FromPath[str],
         at_position: Annotated[int | None, Parameter(ge=0, le=MAX_SAFE_INT)] = None,
         as_of: Annotated[datetime | None, Parameter(description="an RFC 3339 timestamp")] = None,
     ) -> dict[str, Any]:
