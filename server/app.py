@@ -114,6 +114,10 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
             DefineMiddleware(TokenAuthentication, exclude=[*PUBLIC_PATHS, WEB_PATHS]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        # logging is ours (server/observability/logs.py): litestar's default config runs
+        # dictConfig, which closes the handlers already installed, and with them the
+        # line writer of a worker (its access log went nowhere)
+        logging_config=None,
         request_max_body_size=settings.max_body_bytes,
         template_config=TEMPLATE_CONFIG,
         openapi_config=OpenAPIConfig(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,15 +22,15 @@ def test_migrate_is_idempotent(cli_env: dict[str, str]) -> None:
 
 
 @pytest.mark.slow
-def test_serve_answers_health_and_ready(cli_env: dict[str, str]) -> None:
+def test_serve_answers_health_and_ready(cli_env: dict[str, str], tmp_path: Path) -> None:
     port = free_port()
+    output = tmp_path / "serve.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
         cwd=ROOT,
         env=cli_env,
-        stdout=subprocess.PIPE,
+        stdout=output.open("wb"),
         stderr=subprocess.STDOUT,
-        text=True,
     )
     try:
         deadline = time.monotonic() + 30
@@ -37,7 +39,7 @@ def test_serve_answers_health_and_ready(cli_env: dict[str, str]) -> None:
                 ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2)
                 break
             except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert server.poll() is None, output.read_text()
                 assert time.monotonic() < deadline, "server did not come up"
                 time.sleep(0.2)
         assert ready.status_code == 200
@@ -47,6 +49,13 @@ def test_serve_answers_health_and_ready(cli_env: dict[str, str]) -> None:
         assert missing.status_code == 404
         assert missing.headers["content-type"].startswith("application/problem+json")
         assert missing.json()["status"] == 404
+        # the worker writes its access log while it serves, one JSON line a request
+        deadline = time.monotonic() + 5
+        while '"route":"unmatched"' not in output.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        lines = [json.loads(line) for line in output.read_text().splitlines() if '"route"' in line]
+        assert [(line["path"], line["status"]) for line in lines][-1] == ("/nowhere", 404)
+        assert lines[-1]["request_id"] == missing.headers["x-request-id"]
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -117,7 +117,9 @@ def line_writer() -> BufferedLineHandler | None:
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """Send this project's loggers to stdout as JSON lines, once per process."""
+    """Send this project's loggers to stdout as JSON lines, once per process, and the
+    warnings and errors of the libraries' loggers (asyncpg, eventsourcing, litestar)
+    too."""
     if line_writer() is not None:
         return
     handler = BufferedLineHandler(sys.stdout.buffer)
@@ -127,6 +129,9 @@ def configure_logging(level: int = logging.INFO) -> None:
         logger.addHandler(handler)
         logger.setLevel(level)
         logger.propagate = False
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
 
 
 def granian_log_config() -> dict[str, Any]:

@@ -7,6 +7,7 @@ import asyncio
 import io
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -247,12 +248,16 @@ def test_a_server_writes_access_lines_without_the_logging_machinery() -> None:
     handler = BufferedLineHandler(out, interval=3600)
     server_logger = logging.getLogger(OUR_LOGGERS[0])
     server_logger.addHandler(handler)
+    levels = logging.getLogger(OUR_LOGGERS[1])
+    level = levels.level
+    levels.setLevel(logging.INFO)  # as configure_logging sets it
     try:
         write = access_lines()
         write({"request_id": "r-1", "status": 201})
         assert out.getvalue() == b""  # nothing written on the request's path
         handler.flush()
     finally:
+        levels.setLevel(level)
         server_logger.removeHandler(handler)
         handler.close()
     line = msgspec.json.decode(out.getvalue())
@@ -290,3 +295,23 @@ async def test_deadlines_cancel_only_what_has_not_answered_in_time() -> None:
     assert await in_time == "finished"
     assert await other == "cancelled by someone else"
     assert not deadlines.expired(late)  # told once, then forgotten
+
+
+def test_building_the_app_leaves_the_process_log_writer_running(settings: Settings) -> None:
+    """A worker installs its line writer, then builds the app: the app must not close it
+    (litestar's own logging set-up did, and the access log went nowhere)."""
+    out = io.BytesIO()
+    handler = BufferedLineHandler(out, interval=0.01)
+    server_logger = logging.getLogger(OUR_LOGGERS[0])
+    server_logger.addHandler(handler)
+    try:
+        create_app(settings)
+        logging.getLogger("server.test-writer").warning("still written")
+        deadline = time.monotonic() + 5
+        while b"still written" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # by the writer thread, before anything closes the handler
+        assert b"still written" in out.getvalue()
+    finally:
+        server_logger.removeHandler(handler)
+        handler.close()
