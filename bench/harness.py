@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
+import shutil
 import statistics
 import tempfile
 import time
@@ -71,6 +72,7 @@ class Cluster:
 
     def __exit__(self, *_: object) -> None:
         self.server.destroy()
+        shutil.rmtree(self.root, ignore_errors=True)
 
     async def fresh_database(self) -> str:
         name = f"bench_{uuid.uuid4().hex[:12]}"
