@@ -16,6 +16,11 @@ HEADER = "x-request-id"
 SANE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+def request_id_given(given: str) -> str:
+    """The id of a request whose X-Request-Id header is `given` ("" when absent)."""
+    return given if given and SANE.match(given) else new_request_id()
+
+
 def request_id_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     value = connection.scope.get("state", {}).get("request_id")
     return str(value) if value else new_request_id()

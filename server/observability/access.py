@@ -19,7 +19,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from server.api.headers import header
-from server.api.request_id import HEADER, SANE, new_request_id
+from server.api.request_id import HEADER, request_id_given
 from server.auth.tokens import Principal
 from server.observability.logs import line_writer
 from server.observability.metrics import RequestTally
@@ -64,7 +64,7 @@ class RequestRecorder:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = _given_id(scope)
+        request_id = request_id_given(header(scope, _HEADER))
         scope.setdefault("state", {})["request_id"] = request_id
         id_header = (_HEADER, request_id.encode())
         status = 0
@@ -97,11 +97,6 @@ class RequestRecorder:
         self.tally.record(scope["method"], route, status, seconds)
         if self.access is not None:
             self.access(_fields(scope, request_id, route, status, seconds))
-
-
-def _given_id(scope: HTTPScope) -> str:
-    given = header(scope, _HEADER)
-    return given if given and SANE.match(given) else new_request_id()
 
 
 def _fields(

@@ -9,7 +9,6 @@ started, so streamed answers (the live feed, exports) run as long as they need."
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.api.headers import header
 from server.api.problems import ProblemDetail
+from server.auth.tokens import hash_token
 from server.observability.metrics import RATE_LIMITED, TIMED_OUT
 
 
@@ -62,7 +62,7 @@ class TokenBuckets:
 def _bearer(scope: Scope) -> bytes | None:
     scheme, _, token = header(scope, b"authorization").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        return hashlib.sha256(token.strip().encode("latin-1")).digest()[:16]
+        return hash_token(token.strip())
     return None
 
 
@@ -177,6 +177,7 @@ def request_timeouts(seconds: float) -> Callable[[ASGIApp], ASGIApp]:
                 ) from None
             finally:
                 deadlines.release(tick, task)
+                # a deadline's cancel that the app swallowed is forgotten with it
                 deadlines.expired(task)
 
         return middleware

@@ -19,20 +19,32 @@ _encoder = msgspec.json.Encoder()
 OUR_LOGGERS = ("server", "hamkari")
 
 
+def json_line(
+    at: datetime, level: str, logger: str, message: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """The shape of every line: `{"ts", "level", "logger", "message", ...fields}`."""
+    return {
+        "ts": at.isoformat(timespec="milliseconds"),
+        "level": level,
+        "logger": logger,
+        "message": message,
+        **fields,
+    }
+
+
 class JsonFormatter(logging.Formatter):
     """`{"ts", "level", "logger", "message", ...fields}`; fields come from `extra={"fields":
     {...}}`, exceptions as one `exception` string."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
         fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            line.update(fields)
+        line = json_line(
+            datetime.fromtimestamp(record.created, UTC),
+            record.levelname.lower(),
+            record.name,
+            record.getMessage(),
+            fields if isinstance(fields, dict) else {},
+        )
         if record.exc_info:
             line["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
         return _encoder.encode(line).decode()
@@ -71,14 +83,8 @@ class BufferedLineHandler(logging.Handler):
     def write(self, logger: str, message: str, fields: dict[str, Any]) -> None:
         """One info line as `format` would make it, without a LogRecord: for a line
         written on every request, where building the record costs more than the line."""
-        line = {
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "level": "info",
-            "logger": logger,
-            "message": message,
-            **fields,
-        }
-        encoded = _encoder.encode(line) + b"\n"
+        encoded = _encoder.encode(json_line(datetime.now(UTC), "info", logger, message, fields))
+        encoded += b"\n"
         with self.lock or contextlib.nullcontext():
             if len(self._lines) >= self._max_lines:
                 self._dropped += 1
