@@ -222,9 +222,10 @@ class EventsController(Controller):
         challenges and commitments, and meetings they attended."""
         store: EventStore = state.store
         events = await store.read_stream(stream)
+        # authorized before existence: a partner learns nothing of streams not its own
+        await _check_may_read(principal_of(request), stream, events)
         if not events:
             raise NotFoundException(f"no stream {stream!r}")
-        await _check_may_read(principal_of(request), stream, events)
         return [logged(e) for e in events]
 
     @get(
@@ -245,9 +246,9 @@ class EventsController(Controller):
         `as_of` (time travel); without either, as it is now."""
         store: EventStore = state.store
         events = await store.read_stream(stream)
+        await _check_may_read(principal_of(request), stream, events)
         if not events:
             raise NotFoundException(f"no stream {stream!r}")
-        await _check_may_read(principal_of(request), stream, events)
         upto = [
             e
             for e in events
@@ -294,6 +295,10 @@ async def _feed(
 
 
 async def _check_may_read(principal: Principal, stream: str, events: list[StoredEvent]) -> None:
+    """403 unless the principal may read the stream. A partner may read its own partner
+    stream (even before it is registered: the name says whose it is) and the streams
+    whose aggregate names it; a stream that does not exist names nobody, so it is 403
+    like any other partner's."""
     if principal.role is not Role.PARTNER:
         return
     own = principal.partner_id

@@ -167,3 +167,40 @@ async def test_a_known_token_still_active_posts_as_before(api: Api) -> None:
     assert_problem(bad_json, 400)
     assert_problem(media, 415)
     assert (await api.post("nrc", ev("ServiceDelivered"))).status_code == 201
+
+
+# Authorization is decided before existence (API.md "Users and roles"): a partner's
+# answer never says whether something not its own exists.
+
+
+async def test_a_partner_reads_its_own_record_and_no_other(api: Api) -> None:
+    await api.setup_world()
+    caught_up = f"?min_position={await api.count()}"
+    assert (await api.get("nrc", "/v1/reports/partners/nrc" + caught_up)).status_code == 200
+    for other in ("ayandeh", "nobody-registered"):
+        problem = assert_problem(await api.get("nrc", f"/v1/reports/partners/{other}"), 403)
+        assert "own record" in problem["detail"]
+        assert_problem(await api.get("nrc", f"/v1/reports/partners/{other}?format=csv"), 403)
+    assert (await api.get("coordinator", "/v1/reports/partners/ayandeh")).status_code == 200
+    missing = "/v1/reports/partners/nobody-registered"
+    assert_problem(await api.get("coordinator", missing), 404)
+
+
+async def test_a_partner_gets_403_for_a_stream_not_its_own_whether_or_not_it_exists(
+    api: Api,
+) -> None:
+    await api.setup_world()
+    made = ev("PledgeMade", partner_id="ayandeh", site_id=None)
+    assert (await api.post("ayandeh", made)).status_code == 201
+    present = f"pledge-{made['data']['pledge_id']}"
+    absent = "pledge-00000000-0000-4000-8000-000000000000"
+    for stream in (present, absent, "partner-ayandeh", "partner-nobody"):
+        events = assert_problem(await api.get("nrc", f"/v1/streams/{stream}/events"), 403)
+        state = assert_problem(await api.get("nrc", f"/v1/streams/{stream}"), 403)
+        assert events["title"] == state["title"] == "Forbidden"
+    # its own partner stream is its own by name: absent is still 404 there
+    assert (await api.get("nrc", "/v1/streams/partner-nrc/events")).status_code == 200
+    assert_problem(await api.get("nrc", "/v1/streams/partner-nrc?at_position=0"), 404)
+    # roles that read every stream may learn what exists
+    assert_problem(await api.get("coordinator", f"/v1/streams/{absent}/events"), 404)
+    assert_problem(await api.get("auditor", f"/v1/streams/{absent}"), 404)
