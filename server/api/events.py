@@ -3,7 +3,6 @@ text/event-stream), and streams with time travel. Thin: the services decide."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,12 +15,13 @@ from litestar.exceptions import (
     PermissionDeniedException,
 )
 from litestar.params import FromPath, Parameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import ServerSentEvent
 
 from schemas.common import MAX_SAFE_INT
 from schemas.envelope import EventBody, EventIn, EventPage, LoggedEvent, Receipt, RecordedBy
 from server.aggregates.mapping import replay
 from server.api.headers import header
+from server.api.live_feed import live_feed
 from server.api.openapi import PostEventsOperation
 from server.api.problems import ProblemDetail
 from server.api.request_id import request_id_of
@@ -37,7 +37,7 @@ from server.auth.middleware import (
     principal_of,
 )
 from server.auth.tokens import Principal, Role
-from server.eventstore import EventStore, LogFollower, Recorded, StoredEvent, TokenRevoked
+from server.eventstore import EventStore, Recorded, StoredEvent, TokenRevoked
 from server.services.posting import Posted, PostingService
 
 MAX_BATCH = 1000
@@ -192,14 +192,18 @@ class EventsController(Controller):
     ) -> Any:
         """Events after `after`, at most `limit`, each with its envelope and leaf hash.
         With `Accept: text/event-stream` the answer is a live feed that resumes from
-        `Last-Event-ID` (the last position received)."""
+        `Last-Event-ID` (the last position received); it ends within 5 seconds of its
+        token being revoked."""
         store: EventStore = state.store
         if "text/event-stream" in request.headers.get("accept", ""):
             last = request.headers.get("last-event-id", "")
             start = int(last) if last.isdigit() else after
+            credential: Credential = request.auth
             # the route's JSON media type would win over the stream's own; a header does not
             return ServerSentEvent(
-                _feed(store, start, state.settings.poll_interval),
+                live_feed(
+                    store, credential.token_hash, start, state.settings.poll_interval, logged
+                ),
                 headers={"content-type": "text/event-stream; charset=utf-8"},
             )
         events = await store.read_log(after, limit)
@@ -275,23 +279,6 @@ class EventsController(Controller):
 
 def _is_array(body: bytes) -> bool:
     return body.lstrip()[:1] == b"["
-
-
-async def _feed(
-    store: EventStore, after: int, poll: float
-) -> AsyncIterator[ServerSentEventMessage]:
-    follower = LogFollower(store, None, after=after, poll_interval=min(poll, 1.0))
-    encoder = msgspec.json.Encoder()
-    try:
-        async for batch in follower.batches():
-            for event in batch:
-                yield ServerSentEventMessage(
-                    data=encoder.encode(logged(event)).decode(),
-                    id=str(event.position),
-                    event=event.type,
-                )
-    finally:
-        await follower.close()
 
 
 async def _check_may_read(principal: Principal, stream: str, events: list[StoredEvent]) -> None:
