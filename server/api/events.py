@@ -10,7 +10,6 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import (
-    NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
 )
@@ -28,12 +27,12 @@ from server.api.request_id import request_id_of
 from server.auth.middleware import (
     OVERSEERS,
     READERS,
-    UNKNOWN,
     WRITER_ROLES,
     Credential,
     check_role,
     confirm_token,
     forget_token,
+    invalid_token,
     principal_of,
 )
 from server.auth.tokens import Principal, Role
@@ -144,7 +143,7 @@ class EventsController(Controller):
             raw, posted = await self._post(request, state, credential.token_hash)
         except TokenRevoked:
             forget_token(request)
-            raise NotAuthorizedException(UNKNOWN) from None
+            raise invalid_token() from None
         except Exception:
             # a token known to this worker was not looked up: nothing but a committed
             # append has shown it is still active (KnownTokens)
