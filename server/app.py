@@ -12,6 +12,7 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
 from server.api.admin_projections import AdminProjectionsController
+from server.api.answer_headers import add_answer_headers
 from server.api.audit import AuditController
 from server.api.contract import ContractController
 from server.api.events import EventsController
@@ -114,6 +115,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
             DefineMiddleware(TokenAuthentication, exclude=[*PUBLIC_PATHS, WEB_PATHS]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[add_answer_headers],
         # logging is ours (server/observability/logs.py): litestar's default config runs
         # dictConfig, which closes the handlers already installed, and with them the
         # line writer of a worker (its access log went nowhere)

@@ -36,7 +36,8 @@ from server.auth.tokens import Role
 T = TypeVar("T")
 
 JSON = "application/json"
-TEXT = "text/plain; charset=utf-8"
+# litestar adds `; charset=utf-8` to a text/ media type: naming it here sent it twice
+TEXT = "text/plain"
 
 
 class CheckpointList(msgspec.Struct, kw_only=True):

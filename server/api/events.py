@@ -3,7 +3,6 @@ text/event-stream), and streams with time travel. Thin: the services decide."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,33 +10,33 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import (
-    NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
 )
 from litestar.params import FromPath, Parameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import ServerSentEvent
 
 from schemas.common import MAX_SAFE_INT
 from schemas.envelope import EventBody, EventIn, EventPage, LoggedEvent, Receipt, RecordedBy
 from server.aggregates.mapping import replay
 from server.api.headers import header
+from server.api.live_feed import live_feed
 from server.api.openapi import PostEventsOperation
 from server.api.problems import ProblemDetail
 from server.api.request_id import request_id_of
 from server.auth.middleware import (
     OVERSEERS,
     READERS,
-    UNKNOWN,
     WRITER_ROLES,
     Credential,
     check_role,
     confirm_token,
     forget_token,
+    invalid_token,
     principal_of,
 )
 from server.auth.tokens import Principal, Role
-from server.eventstore import EventStore, LogFollower, Recorded, StoredEvent, TokenRevoked
+from server.eventstore import EventStore, Recorded, StoredEvent, TokenRevoked
 from server.services.posting import Posted, PostingService
 
 MAX_BATCH = 1000
@@ -144,7 +143,7 @@ class EventsController(Controller):
             raw, posted = await self._post(request, state, credential.token_hash)
         except TokenRevoked:
             forget_token(request)
-            raise NotAuthorizedException(UNKNOWN) from None
+            raise invalid_token() from None
         except Exception:
             # a token known to this worker was not looked up: nothing but a committed
             # append has shown it is still active (KnownTokens)
@@ -192,14 +191,18 @@ class EventsController(Controller):
     ) -> Any:
         """Events after `after`, at most `limit`, each with its envelope and leaf hash.
         With `Accept: text/event-stream` the answer is a live feed that resumes from
-        `Last-Event-ID` (the last position received)."""
+        `Last-Event-ID` (the last position received); it ends within 5 seconds of its
+        token being revoked."""
         store: EventStore = state.store
         if "text/event-stream" in request.headers.get("accept", ""):
             last = request.headers.get("last-event-id", "")
             start = int(last) if last.isdigit() else after
+            credential: Credential = request.auth
             # the route's JSON media type would win over the stream's own; a header does not
             return ServerSentEvent(
-                _feed(store, start, state.settings.poll_interval),
+                live_feed(
+                    store, credential.token_hash, start, state.settings.poll_interval, logged
+                ),
                 headers={"content-type": "text/event-stream; charset=utf-8"},
             )
         events = await store.read_log(after, limit)
@@ -222,9 +225,10 @@ class EventsController(Controller):
         challenges and commitments, and meetings they attended."""
         store: EventStore = state.store
         events = await store.read_stream(stream)
+        # authorized before existence: a partner learns nothing of streams not its own
+        await _check_may_read(principal_of(request), stream, events)
         if not events:
             raise NotFoundException(f"no stream {stream!r}")
-        await _check_may_read(principal_of(request), stream, events)
         return [logged(e) for e in events]
 
     @get(
@@ -245,9 +249,9 @@ class EventsController(Controller):
         `as_of` (time travel); without either, as it is now."""
         store: EventStore = state.store
         events = await store.read_stream(stream)
+        await _check_may_read(principal_of(request), stream, events)
         if not events:
             raise NotFoundException(f"no stream {stream!r}")
-        await _check_may_read(principal_of(request), stream, events)
         upto = [
             e
             for e in events
@@ -276,24 +280,11 @@ def _is_array(body: bytes) -> bool:
     return body.lstrip()[:1] == b"["
 
 
-async def _feed(
-    store: EventStore, after: int, poll: float
-) -> AsyncIterator[ServerSentEventMessage]:
-    follower = LogFollower(store, None, after=after, poll_interval=min(poll, 1.0))
-    encoder = msgspec.json.Encoder()
-    try:
-        async for batch in follower.batches():
-            for event in batch:
-                yield ServerSentEventMessage(
-                    data=encoder.encode(logged(event)).decode(),
-                    id=str(event.position),
-                    event=event.type,
-                )
-    finally:
-        await follower.close()
-
-
 async def _check_may_read(principal: Principal, stream: str, events: list[StoredEvent]) -> None:
+    """403 unless the principal may read the stream. A partner may read its own partner
+    stream (even before it is registered: the name says whose it is) and the streams
+    whose aggregate names it; a stream that does not exist names nobody, so it is 403
+    like any other partner's."""
     if principal.role is not Role.PARTNER:
         return
     own = principal.partner_id

@@ -42,6 +42,9 @@ def problem_response(
     retry_after = extra.pop("retry_after", None)
     errors = extra.pop("errors", None)
     type_uri = extra.pop("type_uri", None) or TYPE_BASE + slug
+    headers: dict[str, str] = extra.pop("headers", None) or {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return Response(
         Problem(
             type=type_uri,
@@ -53,7 +56,7 @@ def problem_response(
         ),
         status_code=status,
         media_type=PROBLEM_JSON,
-        headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
+        headers=headers or None,
     )
 
 
@@ -84,10 +87,12 @@ def http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Pr
             for e in exc.extra
             if isinstance(e, dict)
         ]
-    headers_retry = (exc.headers or {}).get("Retry-After") if exc.headers else None
-    extra: dict[str, Any] = {"errors": errors}
-    if headers_retry is not None:
-        extra["retry_after"] = headers_retry
+    # the exception's own headers go out with the problem: Retry-After, and the RFC 6750
+    # challenge of a 401 (server/auth/middleware.py)
+    headers = dict(exc.headers or {})
+    extra: dict[str, Any] = {"errors": errors, "headers": headers}
+    if "Retry-After" in headers:
+        extra["retry_after"] = headers.pop("Retry-After")
     return problem_response(status, slug, title, str(exc.detail), **extra)
 
 

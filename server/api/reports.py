@@ -12,13 +12,15 @@ from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from schemas.common import MAX_SAFE_INT
 from server.api.problems import problem_response
-from server.auth.middleware import READERS
+from server.auth.middleware import READERS, principal_of
+from server.auth.permissions import may_read_record
 from server.projections import formats
 from server.projections.commitments import STATUSES as COMMITMENT_STATUSES
 from server.projections.commitments import commitment_rows, today_in_tehran
@@ -39,7 +41,8 @@ PLEDGE_VIEWS: Mapping[str, formats.Columns] = {
     "partners": formats.PLEDGES_BY_PARTNER,
     "months": formats.PLEDGES_BY_MONTH,
 }
-CSV = "text/csv; charset=utf-8"
+# litestar adds `; charset=utf-8` to a text/ media type: naming it here sent it twice
+CSV = "text/csv"
 
 # the query parameters every report shares
 AtPosition = Annotated[
@@ -140,8 +143,8 @@ async def _guarded(work: Callable[[], Awaitable[Response[Any]]]) -> Response[Any
 class ReportsController(Controller):
     """Reports for coordinators, auditors and partners."""
 
-    # every role reads reports; a partner reads everyone's (its own streams are guarded
-    # in the events API)
+    # every role reads the shared reports, as a 3W is shared; a partner reads its own
+    # record only (its own streams are guarded in the events API)
     path = "/v1/reports"
     tags = ["reports"]
     guards = [READERS]
@@ -331,6 +334,7 @@ class ReportsController(Controller):
     )
     async def partner(
         self,
+        request: Request[Any, Any, Any],
         state: State,
         partner_id: FromPath[str],
         on: Annotated[
@@ -345,7 +349,13 @@ class ReportsController(Controller):
     ) -> Response[Any]:
         """What a partner presents at a meeting: its deliveries by site, sector and month
         (`rows`, the part `?format=csv` exports), its pledges, its commitments, the
-        challenges it reported and the meetings it attended, for the period."""
+        challenges it reported and the meetings it attended, for the period. A partner
+        token reads its own record only: another's is 403, registered or not."""
+        # before anything is read: the answer must not say whether the partner exists
+        if not may_read_record(principal_of(request), partner_id):
+            raise PermissionDeniedException(
+                f"a partner token reads its own record only, not {partner_id!r}'s"
+            )
 
         async def work() -> Response[Any]:
             fmt = _format(format)

@@ -1,6 +1,6 @@
 """Bearer-token authentication for every route except the public ones; guards by role.
 
-No token or an unknown/revoked one: 401. Wrong role: 403."""
+No token or an unknown/revoked one: 401, with the RFC 6750 challenge. Wrong role: 403."""
 
 from __future__ import annotations
 
@@ -30,6 +30,16 @@ PUBLIC_PATHS = [
 
 
 UNKNOWN = "unknown or revoked token"
+# RFC 6750 section 3.1: a token was sent and is not (or no longer) valid
+INVALID_TOKEN = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+def invalid_token() -> NotAuthorizedException:
+    """The 401 for a token that was sent but is unknown or revoked. (Without a token the
+    challenge is a bare `Bearer`, added to every 401 by server/api/answer_headers.py.)"""
+    return NotAuthorizedException(UNKNOWN, headers=INVALID_TOKEN)
+
+
 # the route whose requests may skip the token look-up (KnownTokens)
 POSTING = ("POST", "/v1/events")
 # the roles that may post some event (permissions.POSTERS): only their tokens are
@@ -56,7 +66,7 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
         if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("send Authorization: Bearer <token>")
         if not well_formed(token):
-            raise NotAuthorizedException(UNKNOWN)
+            raise invalid_token()
         token_hash = hash_token(token)
         known: KnownTokens = connection.app.state.known_tokens
         if (connection.scope.get("method"), connection.scope["path"]) == POSTING:
@@ -65,7 +75,7 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
                 return AuthenticationResult(user=principal, auth=Credential(token_hash, False))
         principal = await look_up(connection.app.state.pool, token_hash)
         if principal is None:
-            raise NotAuthorizedException(UNKNOWN)
+            raise invalid_token()
         if principal.role in WRITER_ROLES:
             known.remember(token_hash, principal)
         return AuthenticationResult(user=principal, auth=Credential(token_hash, True))
@@ -78,7 +88,7 @@ async def confirm_token(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         return
     if await look_up(connection.app.state.pool, credential.token_hash) is None:
         forget_token(connection)
-        raise NotAuthorizedException(UNKNOWN)
+        raise invalid_token()
     credential.confirmed = True
 
 

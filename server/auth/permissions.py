@@ -62,6 +62,13 @@ class Forbidden(Exception):
     """The principal may not post this event (HTTP 403)."""
 
 
+def may_read_record(principal: Principal, partner_id: str) -> bool:
+    """Whether `principal` may read `partner_id`'s record (the partner report, the
+    dashboard's partner page): a partner its own only, whether or not the other exists;
+    every other role all of them."""
+    return principal.role is not Role.PARTNER or principal.partner_id == partner_id
+
+
 def check_may_post(principal: Principal, type_name: str, data: Any) -> None:
     """Raise Forbidden unless `principal`'s role may post `type_name` with this `data`.
 

@@ -407,16 +407,21 @@ def _plan_request(plan: _Plan, request: _Request) -> None:
 def _replayed(
     plan: _Plan, planned: dict[UUID, tuple[NewEvent, Recorded]], event: NewEvent
 ) -> Recorded | None:
-    """The original receipt when this event's id is already taken by the same content."""
+    """The original receipt when this event's id is already taken by the same content,
+    posted by the same party; EventIdReused when by other content or another party."""
     earlier = planned.get(event.id) or plan.planned.get(event.id)
     if earlier is not None:
         original, receipt = earlier
-        if _same_content(original.type, original.stream, original.data, event):
+        if original.metadata.same_party(event.metadata) and _same_content(
+            original.type, original.stream, original.data, event
+        ):
             return msgspec.structs.replace(receipt, replayed=True)
-        raise EventIdReused(event.id, None)
+        raise EventIdReused(event.id)
     stored = plan.existing.get(event.id)
     if stored is None:
         return None
+    if not stored.decode().metadata.same_party(event.metadata):
+        raise EventIdReused(event.id)
     if _same_content(stored.type, stored.stream, stored.data, event):
         return stored.receipt(replayed=True)
     raise EventIdReused(event.id, stored.position)

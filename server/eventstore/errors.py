@@ -22,11 +22,16 @@ class VersionConflict(EventStoreError):
 
 
 class EventIdReused(EventStoreError):
-    """An event id already in the log (or earlier in the batch) came with other content."""
+    """An event id already taken (in the log, or earlier in the batch or group) came with
+    other content, or from another party. `position` only when the event is the same
+    party's: another's position is never named (API.md "Users and roles")."""
 
-    def __init__(self, event_id: UUID, position: int | None) -> None:
-        where = f"at position {position}" if position else "earlier in the same batch"
-        super().__init__(f"event id {event_id} was already used {where} for different content")
+    def __init__(self, event_id: UUID, position: int | None = None) -> None:
+        if position:
+            text = f"event id {event_id} was already used at position {position} for other content"
+        else:
+            text = f"event id {event_id} is already taken by another event; choose a new id"
+        super().__init__(text)
         self.event_id = event_id
         self.position = position
 

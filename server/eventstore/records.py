@@ -33,6 +33,12 @@ class Metadata(msgspec.Struct, frozen=True, kw_only=True):
     partner_id: str | None = None
     request_id: str | None = None
 
+    def same_party(self, other: Metadata) -> bool:
+        """Whether `other` posted as the same party: the same role for the same partner.
+        Only the same party's retry is answered with an event's receipt; a rotated token
+        of the same organisation is the same party, another role or partner is not."""
+        return self.role == other.role and self.partner_id == other.partner_id
+
 
 class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
     """An event decided by the domain, not yet in the log.

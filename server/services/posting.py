@@ -3,7 +3,8 @@
 A batch is decided in order against a working set, so a later event sees the effect
 of an earlier one; the store appends all or none. Retries with known ids return the
 original receipts whatever the rules say now: the first try presumes every event new,
-and anything it cannot append goes down a careful path that looks for retries first."""
+and anything it cannot append goes down a careful path that looks for retries first.
+A retry is answered only to the party (role and partner) that posted the original."""
 
 from __future__ import annotations
 
@@ -174,6 +175,10 @@ class PostingService:
             original = stored.get(batch.ids[index])
             if original is None:
                 continue
+            # whose retry it is, before anything else: another party's id is a conflict
+            # that names neither the position nor the receipt (API.md "Users and roles")
+            if not original.decode().metadata.same_party(batch.metadata):
+                raise EventIdReused(batch.ids[index])
             same = (
                 original.type == batch.types[index]
                 and original.stream == batch.streams[index]

@@ -16,6 +16,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from litestar.response import Redirect, Template
 from litestar.utils.scope.state import ScopeState
 
+from server.auth.permissions import may_read_record
 from server.auth.tokens import Principal, Role, look_up
 from server.projections.reading import NotCaughtUp, PositionBeyondHead
 from server.web.i18n import LANG_COOKIE, Locale, language_of
@@ -124,7 +125,7 @@ def require_overseer(principal: Principal) -> None:
 
 
 def require_own_record(principal: Principal, partner_id: str) -> None:
-    if principal.role is Role.PARTNER and principal.partner_id != partner_id:
+    if not may_read_record(principal, partner_id):
         raise PermissionDeniedException(f"a partner sees its own record only, not {partner_id!r}")
 
 

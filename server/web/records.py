@@ -107,13 +107,16 @@ class RecordsController(Controller):
         reader: ReportReader = request.app.state.reports
         answer = await reader.read_live(("directory", "commitments", "partner_record"), query)
         body = answer.body
-        if body is None:
-            raise NotFoundException(f"no meeting {meeting_id}")
         if principal.role is Role.PARTNER:
-            attended = {p["partner_id"] for p in body["participants"]}
-            attended.add(body["meeting"]["chair_partner_id"])
+            # authorized before existence: a meeting that is not there was not attended
+            attended: set[str] = set()
+            if body is not None:
+                attended = {p["partner_id"] for p in body["participants"]}
+                attended.add(body["meeting"]["chair_partner_id"])
             if principal.partner_id not in attended:
                 raise PermissionDeniedException("a partner sees the meetings it attended")
+        if body is None:
+            raise NotFoundException(f"no meeting {meeting_id}")
         return render(
             request,
             "meeting.html",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from server.auth.tokens import revoke
+from server.auth.tokens import issue, revoke
 from tests.api.conftest import Api, ev
 from tests.api.test_bad_input import assert_problem
 
@@ -167,3 +167,84 @@ async def test_a_known_token_still_active_posts_as_before(api: Api) -> None:
     assert_problem(bad_json, 400)
     assert_problem(media, 415)
     assert (await api.post("nrc", ev("ServiceDelivered"))).status_code == 201
+
+
+# Authorization is decided before existence (API.md "Users and roles"): a partner's
+# answer never says whether something not its own exists.
+
+
+async def test_a_partner_reads_its_own_record_and_no_other(api: Api) -> None:
+    await api.setup_world()
+    caught_up = f"?min_position={await api.count()}"
+    assert (await api.get("nrc", "/v1/reports/partners/nrc" + caught_up)).status_code == 200
+    for other in ("ayandeh", "nobody-registered"):
+        problem = assert_problem(await api.get("nrc", f"/v1/reports/partners/{other}"), 403)
+        assert "own record" in problem["detail"]
+        assert_problem(await api.get("nrc", f"/v1/reports/partners/{other}?format=csv"), 403)
+    assert (await api.get("coordinator", "/v1/reports/partners/ayandeh")).status_code == 200
+    missing = "/v1/reports/partners/nobody-registered"
+    assert_problem(await api.get("coordinator", missing), 404)
+
+
+async def test_a_partner_gets_403_for_a_stream_not_its_own_whether_or_not_it_exists(
+    api: Api,
+) -> None:
+    await api.setup_world()
+    made = ev("PledgeMade", partner_id="ayandeh", site_id=None)
+    assert (await api.post("ayandeh", made)).status_code == 201
+    present = f"pledge-{made['data']['pledge_id']}"
+    absent = "pledge-00000000-0000-4000-8000-000000000000"
+    for stream in (present, absent, "partner-ayandeh", "partner-nobody"):
+        events = assert_problem(await api.get("nrc", f"/v1/streams/{stream}/events"), 403)
+        state = assert_problem(await api.get("nrc", f"/v1/streams/{stream}"), 403)
+        assert events["title"] == state["title"] == "Forbidden"
+    # its own partner stream is its own by name: absent is still 404 there
+    assert (await api.get("nrc", "/v1/streams/partner-nrc/events")).status_code == 200
+    assert_problem(await api.get("nrc", "/v1/streams/partner-nrc?at_position=0"), 404)
+    # roles that read every stream may learn what exists
+    assert_problem(await api.get("coordinator", f"/v1/streams/{absent}/events"), 404)
+    assert_problem(await api.get("auditor", f"/v1/streams/{absent}"), 404)
+
+
+async def test_an_event_id_another_party_used_is_never_answered_with_its_receipt(
+    api: Api, database_url: str
+) -> None:
+    """A retry is answered only to the party that posted the original (its role and
+    partner): to anyone else the id is a conflict naming neither receipt nor position."""
+    await api.setup_world()
+    event_id = "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9"
+    original = ev("ChallengeReported", id=event_id, partner_id="nrc")
+    created = await api.post("nrc", original)
+    assert created.status_code == 201, created.text
+    receipt = created.json()
+    before = await api.count()
+
+    own_content = ev("ChallengeReported", id=event_id, partner_id="ayandeh")
+    for who, body in (
+        ("ayandeh", original),  # the very same event, from another partner
+        ("ayandeh", own_content),  # its own event, under an id it saw somewhere
+        ("ayandeh", [ev("ChallengeReported", partner_id="ayandeh"), own_content]),
+        ("coordinator", original),  # another role, the same content
+    ):
+        problem = assert_problem(await api.post(who, body), 409)
+        assert problem["type"].endswith("/event-id-reused")
+        text = str(problem)
+        assert "position" not in text, problem
+        assert receipt["hash"] not in text and receipt["stream"] not in text
+    assert await api.count() == before
+
+    # the same partner, through a rotated token, is the same party: its receipt back
+    conn = await asyncpg.connect(database_url)
+    try:
+        api.tokens["nrc-rotated"] = await issue(
+            conn, name="test-nrc-2", role="partner", partner_id="nrc"
+        )
+    finally:
+        await conn.close()
+    again = await api.post("nrc-rotated", original)
+    assert (again.status_code, again.json()) == (200, receipt)
+    # and its own id with other content names its own position
+    changed = ev("ChallengeReported", id=event_id, partner_id="nrc", description="other")
+    problem = assert_problem(await api.post("nrc", changed), 409)
+    assert f"position {receipt['position']}" in problem["detail"]
+    assert await api.count() == before

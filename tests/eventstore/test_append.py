@@ -14,6 +14,7 @@ from server.eventstore import (
     AlreadyStored,
     EventIdReused,
     EventStore,
+    Metadata,
     TokenRevoked,
     VersionConflict,
     leaf_hash,
@@ -170,6 +171,39 @@ async def test_an_id_reused_for_other_content_is_refused(
     with pytest.raises(EventIdReused):
         await store.append([new_event("other", id=event_id, data={"n": 1})])
     assert await count_events(pool) == 1
+
+
+async def test_an_id_another_party_used_is_refused_without_its_receipt_or_position(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    """The store's own check (a retry that raced the original past the posting
+    service's look-up): only the same role for the same partner gets the receipt."""
+    nrc = Metadata(principal="nrc-mis", role="partner", partner_id="nrc")
+    original = msgspec.structs.replace(new_event("s"), metadata=nrc)
+    [receipt] = await store.append([original])
+    for other in (
+        Metadata(principal="ayandeh-mis", role="partner", partner_id="ayandeh"),
+        Metadata(principal="coordinator", role="coordinator"),
+    ):
+        for attempt in (original, msgspec.structs.replace(original, data=b'{"n":2}')):
+            with pytest.raises(EventIdReused) as caught:
+                await store.append([msgspec.structs.replace(attempt, metadata=other)])
+            assert caught.value.position is None
+            assert "position" not in str(caught.value)
+    # in one group, before either is stored: the second party is refused all the same
+    twin = new_event("t")
+    first, second = await asyncio.gather(
+        store.append([msgspec.structs.replace(twin, metadata=nrc)]),
+        store.append([twin]),
+        return_exceptions=True,
+    )
+    assert isinstance(first, list) and isinstance(second, EventIdReused), (first, second)
+    assert second.position is None
+    # a rotated token of the same partner is the same party
+    rotated = Metadata(principal="nrc-mis-2026", role="partner", partner_id="nrc")
+    [again] = await store.append([msgspec.structs.replace(original, metadata=rotated)])
+    assert (again.position, again.replayed) == (receipt.position, True)
+    assert await count_events(pool) == 2
 
 
 async def test_expected_version_is_enforced(store: EventStore) -> None:
