@@ -25,7 +25,9 @@ def test_a_witness_is_registered_for_a_partner() -> None:
 
 
 def test_a_witness_name_is_never_taken_twice_even_after_retirement() -> None:
-    world = given(("WitnessRegistered", b.witness_registered()), ("WitnessRetired", b.witness_retired()))
+    world = given(
+        ("WitnessRegistered", b.witness_registered()), ("WitnessRetired", b.witness_retired())
+    )
     world.when("WitnessRegistered", b.witness_registered()).then_rejected(WitnessAlreadyRegistered)
 
 
