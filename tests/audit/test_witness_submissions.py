@@ -4,6 +4,7 @@ leaves the cosignature table as it was."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from collections.abc import AsyncIterator
@@ -17,8 +18,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
+from server.audit.checkpoints import sign_checkpoint
 from server.audit.cosignature import Cosigner
-from server.audit.signing import split_note
+from server.audit.signing import Signer, split_note
 from server.auth.tokens import issue
 from server.config import Settings
 from server.eventstore import EventStore
@@ -102,10 +104,17 @@ async def test_a_registered_witness_cosigns_and_the_checkpoint_carries_it(
     assert nrc.key.verify(split_note(served)[0], answer.text.rstrip("\n")) is not None
     as_json = await client.get("/v1/audit/checkpoint", headers={"Accept": "application/json"})
     assert as_json.json()["note"] == served
-    listing = (await client.get("/v1/audit/witnesses", headers=admin)).json()
+    # the directory projection lists the witnesses once it has caught up
+    for _ in range(100):
+        listing = (await client.get("/v1/audit/witnesses", headers=admin)).json()
+        if len(listing["witnesses"]) == 2:
+            break
+        await asyncio.sleep(0.1)
     by_name = {w["witness_name"]: w for w in listing["witnesses"]}
-    # the directory projection lists witnesses once it has caught up
-    assert by_name.get("witness.nrc.no", {"cosigned": 1})["cosigned"] == 1
+    assert by_name["witness.nrc.no"]["cosigned"] == 1
+    assert by_name["witness.nrc.no"]["verifier_key"] == nrc.key.vkey
+    assert by_name["witness.donor.example"]["cosigned"] == 0
+    assert by_name["witness.donor.example"]["latest_size"] is None
     size = int(note.split("\n")[1])
     assert listing["checkpoints"][0] == {
         "size": size,
@@ -182,3 +191,38 @@ async def test_a_cosignature_dated_in_the_future_is_refused(
     answer = await submit(client, cosigned(note, nrc, int(time.time()) + 86400))
     assert answer.status_code == 422 and "cosignature-invalid" in answer.json()["type"]
     assert await stored(database_url) == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE cosignatures SET line = line",
+        "DELETE FROM cosignatures",
+        "TRUNCATE cosignatures",
+    ],
+)
+async def test_cosignatures_are_append_only(
+    store: EventStore, pool: asyncpg.Pool, database_url: str, signer: Signer, statement: str
+) -> None:
+    await fill(store, 4)
+    checkpoint, _ = await sign_checkpoint(pool, signer)
+    nrc = witness()
+    text, _ = split_note(checkpoint.note)
+    line = nrc.cosign(text, 1)
+    owner = await asyncpg.connect(database_url)
+    try:
+        await owner.execute(
+            "INSERT INTO cosignatures (checkpoint_size, witness_name, key_id, cosigned_at,"
+            " signature, line) VALUES ($1, $2, $3, 1, $4, $5)",
+            checkpoint.size,
+            nrc.name,
+            nrc.key.key_id,
+            bytes(64),
+            line,
+        )
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await pool.execute(statement)  # the server's role
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await owner.execute(statement)
+    finally:
+        await owner.close()
