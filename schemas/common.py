@@ -144,6 +144,32 @@ Text = Annotated[
 ]
 """Notes, descriptions, reasons, summaries."""
 
+WitnessName = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[a-z0-9]+([.-][a-z0-9]+)*$",
+        description=(
+            "A witness's key name: lowercase letters, digits, single dots or hyphens "
+            "between them (a host name such as `witness.nrc.no` fits)."
+        ),
+        examples=["witness.nrc.no", "donor-audit"],
+    ),
+]
+"""The name of a witness: its C2SP key name and its stream (`witness-<name>`)."""
+
+VerifierKey = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=300,
+        pattern=r"^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+={0,2}$",
+        description="A C2SP verifier key: name+hex(key id)+base64(type || public key).",
+        examples=["witness.nrc.no+1a2b3c4d+BE3GOuOq2PNdVDvbYHWi9B/aMqxGQhXd1bi2OJ1u0wP2"],
+    ),
+]
+
 UNDER_18: frozenset[AgeBand] = frozenset({"0-4", "5-11", "12-17"})
 ADULT: frozenset[AgeBand] = frozenset({"18-59", "60+"})
 

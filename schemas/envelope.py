@@ -226,6 +226,22 @@ class PeriodUnlockedIn(
     data: events.PeriodUnlocked
 
 
+class WitnessRegisteredIn(
+    EventInBase, frozen=True, forbid_unknown_fields=True, kw_only=True, tag="WitnessRegistered"
+):
+    """Append a WitnessRegistered event."""
+
+    data: events.WitnessRegistered
+
+
+class WitnessRetiredIn(
+    EventInBase, frozen=True, forbid_unknown_fields=True, kw_only=True, tag="WitnessRetired"
+):
+    """Append a WitnessRetired event."""
+
+    data: events.WitnessRetired
+
+
 #: Any one event to append; decode a body with `EVENT_BODY` to accept one or an array.
 EventIn: TypeAlias = (
     PartnerRegisteredIn
@@ -250,6 +266,8 @@ EventIn: TypeAlias = (
     | ChallengeReportedIn
     | PeriodLockedIn
     | PeriodUnlockedIn
+    | WitnessRegisteredIn
+    | WitnessRetiredIn
 )
 
 #: The body of POST /v1/events: one event, or an array of them (the batch limit of

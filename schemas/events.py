@@ -25,6 +25,8 @@ from schemas.common import (
     SiteKind,
     Slug,
     Text,
+    VerifierKey,
+    WitnessName,
     id_text,
 )
 
@@ -42,6 +44,8 @@ class EventData(Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     fields not sent are stored as `null`, so a stored event shows every field."""
 
     stream_field: ClassVar[str | None]
+    # the stream's prefix when it is not the field name without `_id`
+    stream_prefix: ClassVar[str | None] = None
 
 
 # --- partners ---------------------------------------------------------------------
@@ -369,6 +373,36 @@ class PeriodUnlocked(EventData, frozen=True, forbid_unknown_fields=True, kw_only
     reason: Text
 
 
+# --- witnesses --------------------------------------------------------------------
+
+
+class WitnessRegistered(EventData, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A party's witness may cosign the log's checkpoints. Posted by an admin.
+
+    Rules: `witness_name` is unique; `verifier_key` is an Ed25519 cosignature/v1 key
+    (C2SP type 0x04) named `witness_name`. `partner_id`, when given, is the registered
+    partner that runs it."""
+
+    stream_field: ClassVar[str | None] = "witness_name"
+    stream_prefix: ClassVar[str | None] = "witness"
+
+    witness_name: WitnessName
+    verifier_key: VerifierKey
+    partner_id: Slug | None = None
+    reason: Text | None = None
+
+
+class WitnessRetired(EventData, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A witness's later cosignatures are refused (its key was lost, or the party
+    left). Posted by an admin; final: a new key is registered under a new name."""
+
+    stream_field: ClassVar[str | None] = "witness_name"
+    stream_prefix: ClassVar[str | None] = "witness"
+
+    witness_name: WitnessName
+    reason: Text
+
+
 # --- registry ---------------------------------------------------------------------
 
 _ALL: tuple[type[EventData], ...] = (
@@ -394,6 +428,8 @@ _ALL: tuple[type[EventData], ...] = (
     ChallengeReported,
     PeriodLocked,
     PeriodUnlocked,
+    WitnessRegistered,
+    WitnessRetired,
 )
 
 #: Event type name -> the Struct of its `data`, current version.
@@ -409,7 +445,8 @@ def stream_of(type_name: str, data: EventData) -> str:
     `partner-{partner_id}`, `site-{site_id}`, `pledge-{pledge_id}` (DisbursementRecorded
     included), `delivery-{delivery_id}`, `meeting-{meeting_id}` (ReportPresented
     included), `commitment-{commitment_id}`, `challenge-{challenge_id}`, and `periods`
-    for PeriodLocked and PeriodUnlocked. UUIDs appear in lowercase hyphenated form.
+    for PeriodLocked and PeriodUnlocked, `witness-{witness_name}` for the witness events.
+    UUIDs appear in lowercase hyphenated form.
     Raises KeyError for an unknown type and TypeError when `data` is not its Struct."""
     cls = EVENT_TYPES[type_name]
     if not isinstance(data, cls):
@@ -417,4 +454,5 @@ def stream_of(type_name: str, data: EventData) -> str:
     field = cls.stream_field
     if field is None:
         return PERIODS_STREAM
-    return f"{field.removesuffix('_id')}-{id_text(getattr(data, field))}"
+    prefix = cls.stream_prefix or field.removesuffix("_id")
+    return f"{prefix}-{id_text(getattr(data, field))}"

@@ -21,6 +21,7 @@ from server.api.metrics import MetricsController
 from server.api.openapi import install_event_body_schema
 from server.api.problems import EXCEPTION_HANDLERS
 from server.api.reports import ReportsController
+from server.api.witnesses import WitnessController
 from server.audit.checkpoints import Checkpointer
 from server.audit.signing import Signer, load_or_create_key
 from server.auth.middleware import PUBLIC_PATHS, TokenAuthentication
@@ -105,6 +106,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
             ReportsController,
             AdminProjectionsController,
             AuditController,
+            WitnessController,
             *web_routers(settings),
         ],
         lifespan=[lifespan],

@@ -257,6 +257,27 @@ def period_unlocked(month: str = "2025-03", **overrides: Any) -> Data:
     }
 
 
+# a cosignature/v1 verifier key of the name "witness.nrc.no" (any 32 bytes are a key here)
+WITNESS = "witness.nrc.no"
+WITNESS_VKEY = "witness.nrc.no+abbda363+BAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+
+def witness_registered(
+    witness_name: str = WITNESS, verifier_key: str = WITNESS_VKEY, **overrides: Any
+) -> Data:
+    return {
+        "witness_name": witness_name,
+        "verifier_key": verifier_key,
+        "partner_id": None,
+        "reason": "NRC keeps its own view of the log",
+        **overrides,
+    }
+
+
+def witness_retired(witness_name: str = WITNESS, **overrides: Any) -> Data:
+    return {"witness_name": witness_name, "reason": "The key's laptop was lost", **overrides}
+
+
 #: Event type name -> builder of valid data for it.
 BUILDERS: dict[str, Callable[..., Data]] = {
     "PartnerRegistered": partner_registered,
@@ -281,6 +302,8 @@ BUILDERS: dict[str, Callable[..., Data]] = {
     "ChallengeReported": challenge_reported,
     "PeriodLocked": period_locked,
     "PeriodUnlocked": period_unlocked,
+    "WitnessRegistered": witness_registered,
+    "WitnessRetired": witness_retired,
 }
 
 

@@ -75,6 +75,8 @@ CONTRACT_V1_TYPES = [
     "ChallengeReported",
     "PeriodLocked",
     "PeriodUnlocked",
+    "WitnessRegistered",
+    "WitnessRetired",
 ]
 
 canonical = msgspec.json.Encoder(order="sorted")
@@ -551,6 +553,8 @@ STREAM_PREFIX = {
     "CommitmentFulfilled": "commitment_id",
     "CommitmentWithdrawn": "commitment_id",
     "ChallengeReported": "challenge_id",
+    "WitnessRegistered": "witness_name",
+    "WitnessRetired": "witness_name",
 }
 
 
@@ -562,7 +566,8 @@ def test_every_event_goes_to_the_stream_its_data_names(type_name: str) -> None:
         expected = "periods"
     else:
         key = STREAM_PREFIX[type_name]
-        expected = f"{key.removesuffix('_id')}-{raw[key]}"
+        prefix = "witness" if key == "witness_name" else key.removesuffix("_id")
+        expected = f"{prefix}-{raw[key]}"
     assert stream_of(type_name, data) == expected
 
 

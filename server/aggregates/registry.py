@@ -19,6 +19,7 @@ from server.aggregates.partner import Partner, PartnerAlreadyRegistered, Unknown
 from server.aggregates.periods import PeriodNotLocked, Periods
 from server.aggregates.pledge import Pledge, PledgeAlreadyMade, UnknownPledge
 from server.aggregates.site import Site, SiteAlreadyRegistered, UnknownSite
+from server.aggregates.witness import UnknownWitness, Witness, WitnessAlreadyRegistered
 
 #: Event type -> the aggregate whose stream it is appended to (and which holds its class).
 AGGREGATE_OF: dict[str, type[HamkariAggregate]] = {
@@ -44,6 +45,8 @@ AGGREGATE_OF: dict[str, type[HamkariAggregate]] = {
     "ChallengeReported": Challenge,
     "PeriodLocked": Periods,
     "PeriodUnlocked": Periods,
+    "WitnessRegistered": Witness,
+    "WitnessRetired": Witness,
 }
 
 Create = Callable[[Any, Context], HamkariAggregate]
@@ -58,6 +61,7 @@ _CREATE: dict[str, tuple[Create, type[AlreadyExists]]] = {
     "MeetingHeld": (Meeting.hold, MeetingAlreadyHeld),
     "CommitmentMade": (Commitment.make, CommitmentAlreadyMade),
     "ChallengeReported": (Challenge.report, ChallengeAlreadyReported),
+    "WitnessRegistered": (Witness.register, WitnessAlreadyRegistered),
 }
 
 
@@ -83,6 +87,7 @@ _COMMAND: dict[str, tuple[Command, type[RuleBroken]]] = {
     "CommitmentFulfilled": (lambda a, d, c: a.fulfil(d, c), UnknownCommitment),
     "CommitmentWithdrawn": (lambda a, d, c: a.withdraw(d), UnknownCommitment),
     "PeriodUnlocked": (lambda a, d, c: a.unlock(d), PeriodNotLocked),
+    "WitnessRetired": (lambda a, d, c: a.retire(d), UnknownWitness),
 }
 
 
@@ -141,6 +146,8 @@ def related_streams(type_name: str, data: EventData, current: HamkariAggregate |
         streams = Commitment.streams_to_make(data)
     elif isinstance(data, events.ChallengeReported):
         streams = Challenge.streams_to_report(data)
+    elif isinstance(data, events.WitnessRegistered):
+        streams = Witness.streams_to_register(data)
     own = stream_of(type_name, data)
     return [s for s in dict.fromkeys(streams) if s != own]
 

@@ -24,6 +24,7 @@ from server.audit.checkpoints import (
     latest_checkpoint,
     list_checkpoints,
 )
+from server.audit.cosignatures import cosignature_lines, with_cosignatures
 from server.audit.export import EXPORT_MEDIA_TYPE, export_pages
 from server.audit.tree_store import (
     AuditTreeError,
@@ -120,8 +121,9 @@ class AuditController(Controller):
     """Tamper evidence for auditors: every event's leaf hash is in an RFC 9162 Merkle tree
     whose checkpoints the server signs. See docs/auditor-guide.md."""
 
-    # The latest checkpoint and the key are public (auth.middleware.PUBLIC_PATHS); proofs
-    # and the list of checkpoints are for any token (a partner proves its own receipts);
+    # The latest checkpoint, the key and consistency proofs are public
+    # (auth.middleware.PUBLIC_PATHS: a witness needs nothing but its key); inclusion
+    # proofs and the list of checkpoints are for any token (a partner proves its own receipts);
     # the export is the whole log, for those who may read it all; signing on demand is for
     # the directorate's admin and the auditor.
     path = "/v1/audit"
@@ -135,14 +137,18 @@ class AuditController(Controller):
     )
     async def checkpoint(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
         """The latest checkpoint as a C2SP signed note (origin, size, base64 root hash, a
-        blank line, the Ed25519 signature line), or as JSON `{origin, size, root_hash,
-        timestamp, key_id, signature, note}` with `Accept: application/json`. Keep one:
-        `hamkari audit verify --url ... --checkpoint` proves later logs extend it."""
+        blank line, the Ed25519 signature line, then the cosignature line of every
+        witness that cosigned it), or as JSON `{origin, size, root_hash, timestamp,
+        key_id, signature, note}` with `Accept: application/json` (the same note). Keep
+        one: `hamkari audit verify --url ... --checkpoint` proves later logs extend it."""
         latest = await latest_checkpoint(state.pool)
         if latest is None:
             return problem_response(
                 404, "no-checkpoint", "No checkpoint yet", "no checkpoint has been signed yet"
             )
+        lines = await cosignature_lines(state.pool, latest.size)
+        if lines:
+            latest = msgspec.structs.replace(latest, note=with_cosignatures(latest.note, lines))
         if _wants_json(request):
             return Response(latest, media_type=JSON)
         return Response(latest.note, media_type=TEXT)
@@ -249,7 +255,6 @@ class AuditController(Controller):
 
     @get(
         "/proofs/consistency",
-        guards=[READERS],
         operation_id="auditConsistencyProof",
         summary="Prove the log only grew",
     )

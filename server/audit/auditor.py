@@ -13,6 +13,7 @@ import httpx
 import msgspec
 
 from server.audit.checkpoints import Checkpoint, open_checkpoint, parse_checkpoint_text
+from server.audit.cosignature import CosignerKey, signature_lines
 from server.audit.merkle import verify_consistency
 from server.audit.signing import NoteError, Verifier, load_verifier, split_note
 from server.audit.verify import Outcome, Progress, split_lines, verify_export
@@ -107,14 +108,63 @@ def verifier_from_file(path: Path, origin: str) -> Verifier:
         raise AuditInputError(f"{path}: {exc}") from None
 
 
+def witness_key_from_file(path: Path) -> CosignerKey:
+    try:
+        return CosignerKey.from_vkey(path.read_text())
+    except (OSError, NoteError) as exc:
+        raise AuditInputError(f"{path}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Quorum:
+    """K of these witnesses must have cosigned the checkpoint relied on (K = 0: none)."""
+
+    witnesses: Sequence[CosignerKey] = ()
+    needed: int = 0
+
+
+def check_quorum(signed: Signed, quorum: Quorum, report: Report) -> None:
+    """Count the witnesses whose cosignature of `signed` verifies; a problem naming the
+    missing ones when fewer than `quorum.needed` did."""
+    if quorum.needed <= 0:
+        return
+    text, lines = signature_lines(signed.note)
+    cosigned: list[str] = []
+    for key in quorum.witnesses:
+        for line in lines:
+            try:
+                if key.verify(text, line) is not None:
+                    cosigned.append(key.name)
+                    break
+            except NoteError as exc:
+                report.problems.append(f"checkpoint {signed.size:,}: {exc}")
+                break
+    missing = [key.name for key in quorum.witnesses if key.name not in cosigned]
+    if len(cosigned) >= quorum.needed:
+        report.notes.append(
+            f"checkpoint {signed.size:,} cosigned by {len(cosigned)} of the witnesses given "
+            f"({', '.join(cosigned)}); {quorum.needed} needed"
+        )
+        return
+    report.problems.append(
+        f"checkpoint {signed.size:,} is cosigned by {len(cosigned)} of the witnesses given, "
+        f"{quorum.needed} needed; not cosigned by: {', '.join(missing)}"
+    )
+
+
 # -- offline ---------------------------------------------------------------------------
 
 
 def verify_offline(
-    export: Path, checkpoints: Sequence[Path], public_key: Path, progress: Progress | None
+    export: Path,
+    checkpoints: Sequence[Path],
+    public_key: Path,
+    progress: Progress | None,
+    quorum: Quorum = Quorum(),
 ) -> Report:
     report = Report()
     trusted: dict[int, bytes] = {}
+    relied_on: Signed | None = None
     verifier: Verifier | None = None
     for path in checkpoints:
         try:
@@ -130,8 +180,11 @@ def verify_offline(
             continue
         trusted[signed.size] = signed.root
         report.notes.append(f"{path}: signed by {verifier.name}, size {signed.size:,}")
-    if not trusted:
+        if relied_on is None or signed.size > relied_on.size:
+            relied_on = signed
+    if relied_on is None:
         return report
+    check_quorum(relied_on, quorum, report)
     try:
         with export.open("rb") as file:
             chunks = iter(lambda: file.read(1 << 20), b"")
@@ -205,6 +258,7 @@ def verify_live(
     public_key: Path | None,
     token: str | None,
     progress: Progress | None,
+    quorum: Quorum = Quorum(),
 ) -> Report:
     report = Report()
     try:
@@ -232,6 +286,7 @@ def verify_live(
             report.problems.append(f"the server's newest checkpoint: {exc}")
             return report
         report.notes.append(f"newest checkpoint: size {newest.size:,}")
+        check_quorum(newest, quorum, report)
         _check_extension(client, old, newest, report)
         trusted = {old.size: old.root, newest.size: newest.root}
         for listed in client.checkpoints(0, max(old.size, newest.size)):

@@ -16,7 +16,10 @@ from server.api.headers import header
 from server.auth.permissions import POSTERS
 from server.auth.tokens import KnownTokens, Principal, Role, hash_token, look_up, well_formed
 
-# Paths anyone may read: liveness, the contract itself, the checkpoint signing key.
+# Paths anyone may read: liveness, the contract itself, the checkpoint signing key, the
+# latest checkpoint and consistency proofs (all a witness reads). Cosignatures are
+# posted without a token: their signature, by a key registered in the log, is the
+# credential (server/api/witnesses.py).
 PUBLIC_PATHS = [
     "^/health$",
     "^/ready$",
@@ -26,6 +29,8 @@ PUBLIC_PATHS = [
     "^/v1/schemas",
     "^/v1/audit/public-key$",
     "^/v1/audit/checkpoint$",
+    "^/v1/audit/proofs/consistency$",
+    "^/v1/audit/cosignatures$",
 ]
 
 

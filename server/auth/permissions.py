@@ -35,6 +35,8 @@ POSTERS: dict[str, frozenset[Role]] = {
     "ChallengeReported": frozenset({P, C}),
     "PeriodLocked": frozenset({C}),
     "PeriodUnlocked": frozenset({C}),
+    "WitnessRegistered": frozenset({A}),
+    "WitnessRetired": frozenset({A}),
 }
 
 # For a partner: the data field naming the partner the event is for (it must be theirs)

@@ -9,10 +9,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from server.cli import audit, demo, projections, serve, tokens
+from server.cli import audit, demo, projections, serve, tokens, witness
 from server.config import Settings
 
-COMMAND_MODULES = [serve, tokens, demo, projections, audit]
+COMMAND_MODULES = [serve, tokens, demo, projections, audit, witness]
 
 
 def build_parser() -> argparse.ArgumentParser:

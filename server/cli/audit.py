@@ -13,7 +13,14 @@ from typing import Any
 
 import msgspec
 
-from server.audit.auditor import AuditInputError, Report, verify_live, verify_offline
+from server.audit.auditor import (
+    AuditInputError,
+    Quorum,
+    Report,
+    verify_live,
+    verify_offline,
+    witness_key_from_file,
+)
 from server.audit.checkpoints import CheckpointRefused, sign_checkpoint
 from server.audit.signing import Signer, load_or_create_key
 from server.audit.tree_store import AuditTreeError
@@ -66,6 +73,14 @@ def print_report(report: Report) -> int:
 def cmd_verify(_settings: Settings, args: argparse.Namespace) -> int:
     progress = terminal_progress()
     try:
+        keys = [witness_key_from_file(path) for path in args.witness_key]
+        if args.quorum > len(keys):
+            print(
+                f"hamkari: --quorum {args.quorum} needs at least as many --witness-key files",
+                file=sys.stderr,
+            )
+            return EXIT_UNUSABLE
+        quorum = Quorum(keys, args.quorum)
         if args.url:
             if args.export or len(args.checkpoint) != 1:
                 print("hamkari: --url takes one --checkpoint and no export file", file=sys.stderr)
@@ -76,12 +91,13 @@ def cmd_verify(_settings: Settings, args: argparse.Namespace) -> int:
                 args.public_key,
                 args.token or os.environ.get("HAMKARI_TOKEN"),
                 progress,
+                quorum,
             )
         else:
             if args.export is None or args.public_key is None:
                 print("hamkari: give an EXPORT file and --public-key (or --url)", file=sys.stderr)
                 return EXIT_UNUSABLE
-            report = verify_offline(args.export, args.checkpoint, args.public_key, progress)
+            report = verify_offline(args.export, args.checkpoint, args.public_key, progress, quorum)
     except AuditInputError as exc:
         print(f"hamkari: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -119,6 +135,8 @@ def register(commands: Any) -> None:
         description=(
             "Offline: hamkari audit verify EXPORT.ndjson --checkpoint CHECKPOINT.json "
             "--public-key KEY. Live: hamkari audit verify --url URL --checkpoint OLD.json. "
+            "With --witness-key FILE (repeatable) --quorum K, K of those witnesses must have "
+            "cosigned the checkpoint relied on. "
             "Exit 0 only when everything holds, 1 naming the first bad position, 2 when "
             "the inputs cannot be used."
         ),
@@ -138,6 +156,21 @@ def register(commands: Any) -> None:
     )
     verify.add_argument("--url", help="the server to verify live, e.g. https://hamkari.example")
     verify.add_argument("--token", help="an auditor token for --url (default: HAMKARI_TOKEN)")
+    verify.add_argument(
+        "--witness-key",
+        action="append",
+        type=Path,
+        default=[],
+        help="a witness's C2SP verifier key (a file); repeat it for each witness",
+    )
+    verify.add_argument(
+        "--quorum",
+        type=int,
+        default=0,
+        metavar="K",
+        help="pass only when K of the --witness-key witnesses cosigned the checkpoint relied "
+        "on (offline: the largest --checkpoint; live: the server's newest)",
+    )
     verify.set_defaults(handler=cmd_verify)
     checkpoint = actions.add_parser(
         "checkpoint", help="sign a checkpoint of the log now; prints it as JSON"

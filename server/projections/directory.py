@@ -1,5 +1,6 @@
 """Who is who and where: the registered partners and sites, with their names in both
-languages, a partner's suspension and a site's closure. Reports join it for names."""
+languages, a partner's suspension and a site's closure, and the witnesses that cosign
+the log's checkpoints. Reports join it for names."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ class SiteRow(NamedTuple):
     province: str
     county: str | None
     closed_on: datetime.date | None
+    registered_position: int
+
+
+class WitnessRow(NamedTuple):
+    witness_name: str
+    verifier_key: str
+    partner_id: str | None
+    retired: bool
     registered_position: int
 
 
@@ -63,9 +72,23 @@ def _site_closed(state: State, event: Event) -> None:
         sites[d.site_id] = row._replace(closed_on=d.closed_on)
 
 
+def _witness_registered(state: State, event: Event) -> None:
+    d: ev.WitnessRegistered = event.data
+    state["witnesses"][d.witness_name] = WitnessRow(
+        d.witness_name, d.verifier_key, d.partner_id, False, event.position
+    )
+
+
+def _witness_retired(state: State, event: Event) -> None:
+    witnesses = state["witnesses"]
+    row = witnesses.get(event.data.witness_name)
+    if row is not None:
+        witnesses[row.witness_name] = row._replace(retired=True)
+
+
 DIRECTORY = Projection(
     name="directory",
-    description="partners and sites, with names in Persian and English",
+    description="partners, sites and witnesses, with names in Persian and English",
     tables=(
         Table(
             "partners",
@@ -94,6 +117,17 @@ DIRECTORY = Projection(
                 "registered_position": "bigint",
             },
         ),
+        Table(
+            "witnesses",
+            WitnessRow,
+            {
+                "witness_name": "text",
+                "verifier_key": "text",
+                "partner_id": "text",
+                "retired": "boolean",
+                "registered_position": "bigint",
+            },
+        ),
     ),
     handlers={
         "PartnerRegistered": _partner_registered,
@@ -101,10 +135,13 @@ DIRECTORY = Projection(
         "PartnerReinstated": _suspension(False),
         "SiteRegistered": _site_registered,
         "SiteClosed": _site_closed,
+        "WitnessRegistered": _witness_registered,
+        "WitnessRetired": _witness_retired,
     },
     reads={
         "PartnerSuspended": ("partners", "partner_id"),
         "PartnerReinstated": ("partners", "partner_id"),
         "SiteClosed": ("sites", "site_id"),
+        "WitnessRetired": ("witnesses", "witness_name"),
     },
 )

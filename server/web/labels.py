@@ -219,6 +219,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "The first signed checkpoint that covers this position:",
     ),
     "recent_checkpoints": ("نقاط بازرسی اخیر", "Recent checkpoints"),
+    "cosigned_by": ("هم‌امضا شده توسط ناظران", "Cosigned by witnesses"),
     "offline": ("بررسی مستقل، بدون اعتماد به سرور", "Verify offline, without trusting the server"),
     "offline_intro": (
         "حسابرس این فرمان‌ها را روی رایانهٔ خود اجرا می‌کند:",

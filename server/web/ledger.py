@@ -166,8 +166,13 @@ class LedgerController(Controller):
         pool: asyncpg.Pool = request.app.state.pool
         head = int(await pool.fetchval("SELECT last_position FROM log_head"))
         latest = await latest_checkpoint(pool)
+        # with the witnesses that cosigned each (server/audit/cosignatures.py)
         recent = await pool.fetch(
-            "SELECT size, signed_at FROM checkpoints ORDER BY size DESC LIMIT 10"
+            "SELECT c.size, c.signed_at, coalesce(string_agg(s.witness_name, ', '"
+            " ORDER BY s.witness_name), '') AS cosigned_by"
+            " FROM (SELECT size, signed_at FROM checkpoints ORDER BY size DESC LIMIT 10) c"
+            " LEFT JOIN cosignatures s ON s.checkpoint_size = c.size"
+            " GROUP BY c.size, c.signed_at ORDER BY c.size DESC"
         )
         checks = await self._verify(request, latest, recent)
         covering = None

@@ -63,6 +63,8 @@ def history() -> World:
         ("PeriodLocked", b.period_locked("2025-03")),
         ("PeriodLocked", b.period_locked("1404-07", calendar="jalali")),
         ("PeriodUnlocked", b.period_unlocked("2025-03")),
+        ("WitnessRegistered", b.witness_registered(partner_id="nrc")),
+        ("WitnessRetired", b.witness_retired()),
     )
     evidence = [str(i) for i in sorted(world.event_ids)[:2]]
     world.record("CommitmentFulfilled", b.commitment_fulfilled(COMMITMENT, evidence=evidence))

@@ -27,6 +27,7 @@ CREATES = {
     "MeetingHeld",
     "CommitmentMade",
     "ChallengeReported",
+    "WitnessRegistered",
 }
 EMPTY = Context(today=TODAY)
 

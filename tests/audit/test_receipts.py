@@ -115,7 +115,13 @@ async def test_a_partner_proves_its_receipt_against_later_checkpoints(
             "/v1/audit/proofs/inclusion?position=1",
             {"nrc", "coordinator", "auditor", "admin"},
         ),
-        ("GET", "/v1/audit/proofs/consistency?from=1", {"nrc", "coordinator", "auditor", "admin"}),
+        # public: a witness reads it with nothing but its key
+        (
+            "GET",
+            "/v1/audit/proofs/consistency?from=1",
+            {"anonymous", "nrc", "coordinator", "auditor", "admin"},
+        ),
+        ("GET", "/v1/audit/witnesses", {"nrc", "coordinator", "auditor", "admin"}),
         ("GET", "/v1/audit/export", {"coordinator", "auditor", "admin"}),
         ("POST", "/v1/audit/checkpoints", {"auditor", "admin"}),
     ],
