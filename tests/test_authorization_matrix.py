@@ -182,8 +182,15 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/v1/audit/proofs/inclusion"): Row(
         "/v1/audit/proofs/inclusion?position=1&size=2", READERS
     ),
+    # public, so that a witness needs nothing but its key (docs/auditor-guide.md)
     ("GET", "/v1/audit/proofs/consistency"): Row(
-        "/v1/audit/proofs/consistency?from=1&to=2", READERS
+        "/v1/audit/proofs/consistency?from=1&to=2", everyone()
+    ),
+    ("GET", "/v1/audit/witnesses"): Row("/v1/audit/witnesses", READERS),
+    # a witness's signature is its credential, never a token: a JSON body is no
+    # cosignature for anyone (tests/audit/test_witness_submissions.py holds the rest)
+    ("POST", "/v1/audit/cosignatures"): Row(
+        "/v1/audit/cosignatures", everyone(415), body=challenge
     ),
     ("GET", "/v1/audit/export"): Row("/v1/audit/export?from=1&to=3", OVERSEERS),
     # the dashboard: signing in takes the caller's token in the form
