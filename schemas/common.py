@@ -11,6 +11,11 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType, to_builtins
 
+from schemas.text import TEXT_PATTERN, TEXT_RULE
+
+# Every pattern ends `(?!\n)$`: Python's `$` also matches before a final newline, so
+# `^[A-Z]{3}$` took "EUR\n"; ECMA-262's `$` never does, so JSON Schema reads it the same.
+
 #: The largest integer every JSON reader represents exactly (IEEE 754 double), and so
 #: the largest integer RFC 8785 canonical JSON may carry.
 MAX_SAFE_INT = 2**53 - 1
@@ -30,7 +35,7 @@ Slug = Annotated[
     Meta(
         min_length=1,
         max_length=64,
-        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*(?!\n)$",
         description="Lowercase slug: letters a-z, digits, single hyphens between them.",
         examples=["nrc", "gol-tappeh"],
     ),
@@ -40,7 +45,7 @@ Slug = Annotated[
 Money = Annotated[
     str,
     Meta(
-        pattern=r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$",
+        pattern=r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?(?!\n)$",
         description=(
             "Non-negative decimal amount as a string: up to 15 integer digits without "
             "leading zeros, optionally a point and 1 to 4 decimals. No sign, no exponent."
@@ -59,7 +64,7 @@ the stored (hashed) bytes exactly as posted. Arithmetic goes through `money_valu
 Currency = Annotated[
     str,
     Meta(
-        pattern=r"^[A-Z]{3}$",
+        pattern=r"^[A-Z]{3}(?!\n)$",
         description="ISO 4217 alphabetic currency code (IRR amounts in rials, never toman).",
         examples=["EUR", "IRR", "USD"],
     ),
@@ -68,7 +73,7 @@ Currency = Annotated[
 CountryCode = Annotated[
     str,
     Meta(
-        pattern=r"^[A-Z]{2}$",
+        pattern=r"^[A-Z]{2}(?!\n)$",
         description="ISO 3166-1 alpha-2 country code.",
         examples=["AF", "IR", "NO"],
     ),
@@ -77,7 +82,7 @@ CountryCode = Annotated[
 Month = Annotated[
     str,
     Meta(
-        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])(?!\n)$",
         description="A month as YYYY-MM, in the calendar named next to it.",
         examples=["2025-10", "1404-07"],
     ),
@@ -127,8 +132,8 @@ Name = Annotated[
     Meta(
         min_length=1,
         max_length=300,
-        pattern=r"\S",
-        description="Non-blank text of at most 300 characters.",
+        pattern=TEXT_PATTERN,
+        description=f"Text of at most 300 characters. {TEXT_RULE}",
     ),
 ]
 """Names, titles, activities, references: short, non-blank."""
@@ -138,8 +143,8 @@ Text = Annotated[
     Meta(
         min_length=1,
         max_length=4000,
-        pattern=r"\S",
-        description="Non-blank text of at most 4,000 characters.",
+        pattern=TEXT_PATTERN,
+        description=f"Text of at most 4,000 characters. {TEXT_RULE}",
     ),
 ]
 """Notes, descriptions, reasons, summaries."""

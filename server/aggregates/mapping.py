@@ -13,6 +13,7 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
 from schemas.events import EVENT_TYPES, SCHEMA_VERSIONS, EventData
+from schemas.stored import StoredDecoder
 from server.aggregates.base import HamkariAggregate, Snapshot
 from server.aggregates.registry import AGGREGATE_OF
 from server.eventstore.records import canonical_json
@@ -66,7 +67,9 @@ class MsgspecTranscoder(Transcoder):
         if structs is None:
             structs = {(name, SCHEMA_VERSIONS[name]): cls for name, cls in EVENT_TYPES.items()}
         self._type_of = {cls: name for (name, _), cls in structs.items()}
-        self._decoders = {key: msgspec.json.Decoder(cls) for key, cls in structs.items()}
+        # stored data is read whatever it holds: text an older version accepted and this
+        # one refuses still replays (schemas.stored)
+        self._decoders = {key: StoredDecoder(cls) for key, cls in structs.items()}
         self._envelope = msgspec.json.Decoder(_EventState | _SnapshotState)
 
     def encode(self, obj: Any) -> bytes:

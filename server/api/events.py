@@ -23,6 +23,7 @@ from server.api.headers import header
 from server.api.live_feed import live_feed
 from server.api.openapi import PostEventsOperation
 from server.api.problems import ProblemDetail
+from server.api.refused_text import explain
 from server.api.request_id import request_id_of
 from server.auth.middleware import (
     OVERSEERS,
@@ -81,6 +82,7 @@ def decode_body(body: bytes, max_batch: int = MAX_BATCH) -> list[EventIn]:
         decoded = _body_decoder.decode(body)
     except msgspec.ValidationError as exc:
         path, message = _split_path(str(exc))
+        message = explain(message, path, body)
         raise ProblemDetail(
             400,
             "invalid-event",

@@ -1,6 +1,6 @@
 """Liveness and readiness: /health says the process is up, /ready that the database
-answers, its schema is current and no projection is further behind the log than
-HAMKARI_READY_MAX_LAG events."""
+answers, its schema is current, no projection is stopped on an error and none is
+further behind the log than HAMKARI_READY_MAX_LAG events."""
 
 from __future__ import annotations
 
@@ -26,9 +26,10 @@ class HealthController(Controller):
 
     @get("/ready", operation_id="ready", summary="Can the server take traffic")
     async def ready(self, state: State) -> Response[Any]:
-        """200 when the database answers within a second, every migration is applied and
-        every projection is within `HAMKARI_READY_MAX_LAG` events of the log head (a
-        stopped projection soon is not); 503 with the reason otherwise."""
+        """200 when the database answers within a second, every migration is applied, no
+        projection is stopped on an error (whatever its lag) and every projection is
+        within `HAMKARI_READY_MAX_LAG` events of the log head; 503 with the reason
+        otherwise."""
         pool: asyncpg.Pool = state.pool
         try:
             async with asyncio.timeout(1.0):
@@ -36,10 +37,12 @@ class HealthController(Controller):
                     row["version"]
                     for row in await pool.fetch("SELECT version FROM schema_migrations")
                 }
-                behind = await pool.fetch(
-                    "SELECT p.name, h.last_position - p.position AS lag"
+                troubled = await pool.fetch(
+                    "SELECT p.name, h.last_position - p.position AS lag,"
+                    " p.error IS NOT NULL AS stopped, p.error_position"
                     " FROM projections p CROSS JOIN log_head h"
-                    " WHERE h.last_position - p.position > $1 ORDER BY p.name",
+                    " WHERE h.last_position - p.position > $1 OR p.error IS NOT NULL"
+                    " ORDER BY p.name",
                     state.settings.ready_max_lag,
                 )
         except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
@@ -51,8 +54,21 @@ class HealthController(Controller):
             return problem_response(
                 503, "not-ready", "Not ready", f"migrations not applied: {', '.join(missing)}"
             )
-        if behind:
-            lagging = ", ".join(f"{row['name']} ({row['lag']} events)" for row in behind)
+        # a stopped projection is not ready however small its lag: the log may simply
+        # be quiet, and every `min_position` read past its stop would answer 503
+        stopped = [row for row in troubled if row["stopped"]]
+        if stopped:
+            where = ", ".join(
+                f"{row['name']} (at position {row['error_position']})" for row in stopped
+            )
+            return problem_response(
+                503,
+                "not-ready",
+                "Not ready",
+                f"projections stopped on an error: {where}; see GET /v1/admin/projections",
+            )
+        if troubled:
+            lagging = ", ".join(f"{row['name']} ({row['lag']} events)" for row in troubled)
             return problem_response(
                 503, "not-ready", "Not ready", f"projections behind the log: {lagging}"
             )

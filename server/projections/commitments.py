@@ -82,7 +82,9 @@ def _closing(new_state: str) -> Handler:
             rows[row.commitment_id] = row._replace(
                 state=new_state,
                 closed_on=tehran_date(event.recorded_at),
-                last_note=getattr(event.data, "note", None) or event.data.reason,
+                # fulfilled: its note; withdrawn: its reason. Chosen by the field, not
+                # by truthiness: an empty note from an older version is still a note
+                last_note=event.data.note if hasattr(event.data, "note") else event.data.reason,
             )
 
     return handler

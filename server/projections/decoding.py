@@ -13,6 +13,8 @@ import asyncpg
 import msgspec
 
 from schemas.events import EVENT_TYPES, SCHEMA_VERSIONS
+from schemas.stored import StoredDecoder
+from schemas.text import storable
 from server.projections.model import Conn, Event
 
 LOG_COLUMNS = "position, type, schema_version, recorded_at, entry"
@@ -26,15 +28,18 @@ class UndecodableEvent(Exception):
         self.position = position
 
 
-def _entry_decoder(data: type[Any]) -> msgspec.json.Decoder[Any]:
-    # only `data` is typed: the envelope's other fields come from the row's columns
+def _entry_decoder(data: type[Any]) -> StoredDecoder[Any]:
+    # only `data` is typed: the envelope's other fields come from the row's columns.
+    # An event this version would refuse (U+0000 in a text, from an older version) is
+    # read all the same, its refused characters as U+FFFD: read models hold only text
+    # PostgreSQL can store and the API would accept (docs/projections.md)
     entry = msgspec.defstruct(f"{data.__name__}Entry", [("data", data)], frozen=True)
-    return msgspec.json.Decoder(entry)
+    return StoredDecoder(entry, text=storable)
 
 
 # (type, schema version) -> decoder of the stored entry. A new event version adds its
 # decoder here together with an upcaster to the current Struct, so folds see one shape.
-_DECODERS: dict[tuple[str, int], msgspec.json.Decoder[Any]] = {
+_DECODERS: dict[tuple[str, int], StoredDecoder[Any]] = {
     (name, SCHEMA_VERSIONS[name]): _entry_decoder(cls) for name, cls in EVENT_TYPES.items()
 }
 

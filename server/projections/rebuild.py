@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import asyncpg
 
+from schemas.text import storable
 from server.projections.decoding import decode, log_head, read_rows
 from server.projections.history import fold_log
 from server.projections.model import SCHEMA, Conn, Projection, State, copy_state, select
@@ -61,7 +62,7 @@ async def rebuild(pool: asyncpg.Pool, projections: Iterable[Projection]) -> dict
                     "UPDATE projections SET rebuild_started_at = NULL, rebuild_error = $2"
                     " WHERE name = any($1::text[])",
                     names,
-                    f"{type(exc).__name__}: {exc}"[:4000],
+                    storable(f"{type(exc).__name__}: {exc}"[:4000]),
                 )
                 for projection in chosen:
                     for name in next_names(projection).values():

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import asyncpg
 import msgspec
 
+from schemas.text import storable
 from server.projections.model import Conn
 
 #: Top 32 bits of every projection's advisory lock key ("HMKP").
@@ -95,7 +96,8 @@ async def record_error(
     await conn.execute(
         "UPDATE projections SET error = $2, error_position = $3, error_at = now() WHERE name = $1",
         name,
-        message[:4000],
+        # a message may quote stored text: PostgreSQL's text cannot hold U+0000
+        storable(message[:4000]),
         position,
     )
 
