@@ -154,7 +154,7 @@ WitnessName = Annotated[
     Meta(
         min_length=1,
         max_length=128,
-        pattern=r"^[a-z0-9]+([.-][a-z0-9]+)*$",
+        pattern=r"^[a-z0-9]+([.-][a-z0-9]+)*(?!\n)$",
         description=(
             "A witness's key name: lowercase letters, digits, single dots or hyphens "
             "between them (a host name such as `witness.nrc.no` fits)."
@@ -169,7 +169,7 @@ VerifierKey = Annotated[
     Meta(
         min_length=1,
         max_length=300,
-        pattern=r"^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+={0,2}$",
+        pattern=r"^[a-z0-9]+([.-][a-z0-9]+)*\+[0-9a-f]{8}\+[A-Za-z0-9+/]+={0,2}(?!\n)$",
         description="A C2SP verifier key: name+hex(key id)+base64(type || public key).",
         examples=["witness.nrc.no+1a2b3c4d+BE3GOuOq2PNdVDvbYHWi9B/aMqxGQhXd1bi2OJ1u0wP2"],
     ),
