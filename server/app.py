@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 
 from server.api.admin_projections import AdminProjectionsController
 from server.api.audit import AuditController
+from server.api.bodies import complete_bodies
 from server.api.contract import ContractController
 from server.api.events import EventsController
 from server.api.health import HealthController
@@ -108,6 +109,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
         ],
         lifespan=[lifespan],
         middleware=[
+            complete_bodies,
             request_timeouts(settings.request_timeout),
             rate_limiting(settings.rate_limit / max(1, settings.workers), settings.rate_burst),
             # the dashboard's pages sign in with a session cookie (server/web)

@@ -42,6 +42,9 @@ def problem_response(
     retry_after = extra.pop("retry_after", None)
     errors = extra.pop("errors", None)
     type_uri = extra.pop("type_uri", None) or TYPE_BASE + slug
+    headers: dict[str, str] = extra.pop("headers", None) or {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return Response(
         Problem(
             type=type_uri,
@@ -53,7 +56,7 @@ def problem_response(
         ),
         status_code=status,
         media_type=PROBLEM_JSON,
-        headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
+        headers=headers or None,
     )
 
 
@@ -70,12 +73,12 @@ _HTTP_TITLES = {
 }
 
 
-def http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+def http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
     if isinstance(exc, ValidationException):
         status = 400
     if status >= 500:
-        return internal(_, exc)
+        return internal(request, exc)
     slug, title = _HTTP_TITLES.get(status, ("http-error", "Request failed"))
     errors = None
     if isinstance(exc.extra, list) and exc.extra:
@@ -88,7 +91,20 @@ def http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Pr
     extra: dict[str, Any] = {"errors": errors}
     if headers_retry is not None:
         extra["retry_after"] = headers_retry
+    if status == 405:
+        # RFC 9110: a 405 says which methods the resource has (litestar's router names
+        # them; its static files router does not)
+        extra["headers"] = {"Allow": _allowed(request, exc)}
     return problem_response(status, slug, title, str(exc.detail), **extra)
+
+
+def _allowed(request: Request[Any, Any, Any], exc: HTTPException) -> str:
+    given = {k.lower(): v for k, v in (exc.headers or {}).items()}.get("allow")
+    if given:
+        return str(given)
+    handler = request.scope.get("route_handler")
+    methods = sorted(getattr(handler, "http_methods", None) or ("GET", "HEAD"))
+    return ", ".join(methods)
 
 
 def problem_detail(_: Request[Any, Any, Any], exc: ProblemDetail) -> Response[Problem]:
