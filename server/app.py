@@ -17,6 +17,7 @@ from server.api.bodies import complete_bodies
 from server.api.contract import ContractController
 from server.api.events import EventsController
 from server.api.health import HealthController
+from server.api.methods import options_name_every_method
 from server.api.metrics import MetricsController
 from server.api.openapi import install_event_body_schema
 from server.api.problems import EXCEPTION_HANDLERS
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
         ),
     )
     install_event_body_schema(app)
+    options_name_every_method(app)
     # around litestar's handler, not a middleware: it sees the answers to requests no
     # route took (server/observability/access.py); litestar's OpenTelemetry plugin
     # wraps the same attribute

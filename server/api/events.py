@@ -214,6 +214,7 @@ class EventsController(Controller):
                 name="Last-Event-ID",
                 ge=0,
                 le=MAX_SAFE_INT,
+                schema_extra={"minimum": 0},  # as in server.api.parameters.position
                 description="With `Accept: text/event-stream`: the last position received; "
                 "the feed resumes after it (instead of `after`).",
             ),

@@ -40,7 +40,8 @@ PLEDGE_VIEWS: Mapping[str, formats.Columns] = {
     "partners": formats.PLEDGES_BY_PARTNER,
     "months": formats.PLEDGES_BY_MONTH,
 }
-CSV = "text/csv; charset=utf-8"
+# litestar adds "; charset=utf-8" to a text/ media type itself (once)
+CSV = "text/csv"
 
 # the query parameters every report shares
 AtPosition = Annotated[
