@@ -270,9 +270,9 @@ EventIn: TypeAlias = (
     | WitnessRetiredIn
 )
 
-#: The body of POST /v1/events: one event, or an array of them (the batch limit of
-#: 1,000 is enforced by the API, not here).
-EventBody: TypeAlias = EventIn | list[EventIn]
+#: The body of POST /v1/events: one event, or an array of 1 to 1,000 of them (the API
+#: may be configured with a lower limit, HAMKARI_MAX_BATCH_EVENTS).
+EventBody: TypeAlias = EventIn | Annotated[list[EventIn], Meta(min_length=1, max_length=1000)]
 
 #: Event type name -> its request envelope Struct.
 EVENT_IN_TYPES: dict[str, type[EventInBase]] = {

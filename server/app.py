@@ -14,9 +14,11 @@ from litestar.openapi import OpenAPIConfig
 from server.api.admin_projections import AdminProjectionsController
 from server.api.answer_headers import add_answer_headers
 from server.api.audit import AuditController
+from server.api.bodies import complete_bodies
 from server.api.contract import ContractController
 from server.api.events import EventsController
 from server.api.health import HealthController
+from server.api.methods import options_name_every_method
 from server.api.metrics import MetricsController
 from server.api.openapi import install_event_body_schema
 from server.api.problems import EXCEPTION_HANDLERS
@@ -111,6 +113,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
         ],
         lifespan=[lifespan],
         middleware=[
+            complete_bodies,
             request_timeouts(settings.request_timeout),
             rate_limiting(settings.rate_limit / max(1, settings.workers), settings.rate_burst),
             # the dashboard's pages sign in with a session cookie (server/web)
@@ -134,6 +137,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
         ),
     )
     install_event_body_schema(app)
+    options_name_every_method(app)
     # around litestar's handler, not a middleware: it sees the answers to requests no
     # route took (server/observability/access.py); litestar's OpenTelemetry plugin
     # wraps the same attribute

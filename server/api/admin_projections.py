@@ -3,11 +3,11 @@ rebuilding one from position 0 while reads go on."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath
+from litestar.params import PathParameter
 
 from server.api.problems import problem_response
 from server.auth.middleware import ADMINS, OVERSEERS
@@ -45,7 +45,11 @@ class AdminProjectionsController(Controller):
         summary="Rebuild a projection from position 0",
         status_code=202,
     )
-    async def rebuild(self, state: State, name: FromPath[str]) -> Response[Any]:
+    async def rebuild(
+        self,
+        state: State,
+        name: Annotated[str, PathParameter(description="A projection's name, or `all`.")],
+    ) -> Response[Any]:
         """Starts rebuilding into fresh tables from the whole log, then swaps them in
         one transaction; reports keep answering from the old tables meanwhile. Answers
         202 at once; `GET /v1/admin/projections` shows `rebuild_started_at` until the

@@ -14,7 +14,7 @@ from litestar.datastructures import State
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
-from schemas.common import MAX_SAFE_INT
+from server.api.parameters import position
 from server.api.problems import problem_response
 from server.audit.checkpoints import (
     Checkpoint,
@@ -162,9 +162,7 @@ class AuditController(Controller):
     async def checkpoints(
         self,
         state: State,
-        after: Annotated[
-            int | None, QueryParameter(ge=-1, le=MAX_SAFE_INT, description="only sizes above this")
-        ] = None,
+        after: Annotated[int | None, position("Only sizes above this (0: all).")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> CheckpointList:
         """Every signed checkpoint of size greater than `after`, smallest first, a page at
@@ -203,13 +201,11 @@ class AuditController(Controller):
     async def inclusion(
         self,
         state: State,
-        position: Annotated[
-            int, QueryParameter(ge=1, le=MAX_SAFE_INT, description="the event's position (receipt)")
-        ],
+        position: Annotated[int, position("The event's position (receipt).", minimum=1)],
         size: Annotated[
             int | None,
-            QueryParameter(
-                ge=1, le=MAX_SAFE_INT, description="tree size; default: the latest checkpoint's"
+            position(
+                "Tree size, at least `position`; default: the latest checkpoint's.", minimum=1
             ),
         ] = None,
     ) -> Response[Any]:
@@ -261,16 +257,11 @@ class AuditController(Controller):
     async def consistency(
         self,
         state: State,
-        first: Annotated[
-            int,
-            QueryParameter(name="from", ge=1, le=MAX_SAFE_INT, description="the older tree size"),
-        ],
+        first: Annotated[int, position("The older tree size.", minimum=1, name="from")],
         to: Annotated[
             int | None,
-            QueryParameter(
-                ge=1,
-                le=MAX_SAFE_INT,
-                description="the newer size; default: the latest checkpoint's",
+            position(
+                "The newer size, at least `from`; default: the latest checkpoint's.", minimum=1
             ),
         ] = None,
     ) -> Response[Any]:
@@ -316,12 +307,12 @@ class AuditController(Controller):
     async def export(
         self,
         state: State,
-        first: Annotated[int, QueryParameter(name="from", ge=1, le=MAX_SAFE_INT)] = 1,
+        first: Annotated[
+            int, position("The first position, at most `to`.", minimum=1, name="from")
+        ] = 1,
         last: Annotated[
             int | None,
-            QueryParameter(
-                name="to", ge=1, le=MAX_SAFE_INT, description="default: the head of the log"
-            ),
+            position("The last position; default: the head of the log.", minimum=1, name="to"),
         ] = None,
     ) -> Response[Any] | Stream:
         """One line per event in position order: `{"position", "leaf_hash", "entry"}`,

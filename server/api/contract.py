@@ -4,11 +4,11 @@ code lists (sectors, kinds, population groups, ...) with Persian and English lab
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
+from litestar.params import PathParameter, QueryParameter
 
 from schemas.codes import CODE_LISTS, Code
 from schemas.events import SCHEMA_VERSIONS
@@ -35,7 +35,12 @@ class ContractController(Controller):
         summary="An event type's JSON Schema",
     )
     async def event_schema(
-        self, type_name: FromPath[str], version: FromQuery[int | None] = None
+        self,
+        type_name: Annotated[str, PathParameter(description="An event type, or `envelope`.")],
+        version: Annotated[
+            int | None,
+            QueryParameter(ge=1, le=1000, description="A schema version; default the latest."),
+        ] = None,
     ) -> dict[str, Any]:
         """The JSON Schema of an event type's `data` (latest version unless `version`).
         `envelope` gives the schema of a POST /v1/events body."""
@@ -55,7 +60,9 @@ class ContractController(Controller):
         return sorted(CODE_LISTS)
 
     @get("/codes/{name:str}", operation_id="codeList", summary="One code list, fa and en")
-    async def code_list(self, name: FromPath[str]) -> tuple[Code, ...]:
+    async def code_list(
+        self, name: Annotated[str, PathParameter(description="A code list's name.")]
+    ) -> tuple[Code, ...]:
         """Codes with their Persian and English labels, e.g. `sectors`."""
         codes = CODE_LISTS.get(name)
         if codes is None:

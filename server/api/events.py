@@ -13,7 +13,7 @@ from litestar.exceptions import (
     NotFoundException,
     PermissionDeniedException,
 )
-from litestar.params import FromPath, Parameter
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
 from litestar.response import ServerSentEvent
 
 from schemas.common import MAX_SAFE_INT
@@ -22,6 +22,7 @@ from server.aggregates.mapping import replay
 from server.api.headers import header
 from server.api.live_feed import live_feed
 from server.api.openapi import PostEventsOperation
+from server.api.parameters import STREAM, aware, position
 from server.api.problems import ProblemDetail
 from server.api.refused_text import explain
 from server.api.request_id import request_id_of
@@ -41,6 +42,14 @@ from server.eventstore import EventStore, Recorded, StoredEvent, TokenRevoked
 from server.services.posting import Posted, PostingService
 
 MAX_BATCH = 1000
+StreamName = Annotated[
+    str,
+    PathParameter(
+        pattern=STREAM,
+        max_length=100,
+        description="`periods`, or `<kind>-<id>`: `partner-nrc`, `pledge-<uuid>`, ...",
+    ),
+]
 _body_decoder = msgspec.json.Decoder(EventBody)
 
 
@@ -92,6 +101,16 @@ def decode_body(body: bytes, max_batch: int = MAX_BATCH) -> list[EventIn]:
         ) from None
     except msgspec.DecodeError as exc:
         raise ProblemDetail(400, "malformed-json", "Malformed JSON", str(exc)) from None
+    except UnicodeDecodeError as exc:
+        # msgspec checks UTF-8 as it decodes a string, and says so with Python's error
+        raise ProblemDetail(
+            400, "malformed-json", "Malformed JSON", f"the body is not UTF-8: {exc.reason}"
+        ) from None
+    except RecursionError:
+        # nesting past msgspec's depth limit, e.g. inside a field it was only skipping
+        raise ProblemDetail(
+            400, "malformed-json", "Malformed JSON", "the body is nested too deeply"
+        ) from None
     envelopes = decoded if isinstance(decoded, list) else [decoded]
     if not envelopes:
         raise ProblemDetail(400, "empty-batch", "Empty batch", "the array holds no events")
@@ -186,10 +205,21 @@ class EventsController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        after: Annotated[
-            int, Parameter(ge=0, le=MAX_SAFE_INT, description="last position already seen")
-        ] = 0,
-        limit: Annotated[int, Parameter(ge=1, le=10_000)] = 1000,
+        after: Annotated[int, position("The last position already seen.")] = 0,
+        limit: Annotated[
+            int, QueryParameter(ge=1, le=10_000, description="At most this many events.")
+        ] = 1000,
+        last_event_id: Annotated[
+            int | None,
+            HeaderParameter(
+                name="Last-Event-ID",
+                ge=0,
+                le=MAX_SAFE_INT,
+                schema_extra={"minimum": 0},  # as in server.api.parameters.position
+                description="With `Accept: text/event-stream`: the last position received; "
+                "the feed resumes after it (instead of `after`).",
+            ),
+        ] = None,
     ) -> Any:
         """Events after `after`, at most `limit`, each with its envelope and leaf hash.
         With `Accept: text/event-stream` the answer is a live feed that resumes from
@@ -197,8 +227,7 @@ class EventsController(Controller):
         token being revoked."""
         store: EventStore = state.store
         if "text/event-stream" in request.headers.get("accept", ""):
-            last = request.headers.get("last-event-id", "")
-            start = int(last) if last.isdigit() else after
+            start = after if last_event_id is None else last_event_id
             credential: Credential = request.auth
             # the route's JSON media type would win over the stream's own; a header does not
             return ServerSentEvent(
@@ -220,7 +249,7 @@ class EventsController(Controller):
         summary="A stream's events in version order",
     )
     async def read_stream(
-        self, request: Request[Any, Any, Any], state: State, stream: FromPath[str]
+        self, request: Request[Any, Any, Any], state: State, stream: StreamName
     ) -> list[LoggedEvent]:
         """Every event of one stream (one aggregate), oldest first. Partners may read the
         streams that are theirs: their partner stream, their pledges, deliveries,
@@ -243,12 +272,21 @@ class EventsController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        stream: FromPath[str],
-        at_position: Annotated[int | None, Parameter(ge=0, le=MAX_SAFE_INT)] = None,
-        as_of: Annotated[datetime | None, Parameter(description="an RFC 3339 timestamp")] = None,
+        stream: StreamName,
+        at_position: Annotated[
+            int | None, position("The state as it stood when the log ended here.")
+        ] = None,
+        as_of: Annotated[
+            datetime | None,
+            QueryParameter(
+                description="The state as it stood at this instant: an RFC 3339 timestamp, "
+                "with its time zone offset."
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         """The state of one aggregate, rebuilt from its events up to `at_position` or up to
         `as_of` (time travel); without either, as it is now."""
+        as_of = aware(as_of, "as_of")
         store: EventStore = state.store
         events = await store.read_stream(stream)
         await _check_may_read(principal_of(request), stream, events)

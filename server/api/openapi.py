@@ -12,6 +12,7 @@ from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIMediaType,
     OpenAPIResponse,
+    OpenAPIType,
     Operation,
     Reference,
     RequestBody,
@@ -22,6 +23,7 @@ from schemas.envelope import EventBody
 from schemas.problems import Problem
 
 REF = "#/components/schemas/{name}"
+TEXT = Schema(type=OpenAPIType.STRING)
 
 
 def _to_schema(node: Any) -> Any:
@@ -87,6 +89,10 @@ def document_problems(openapi: OpenAPI) -> None:
             responses.setdefault(
                 "default", OpenAPIResponse(description="Any other error, as a problem document.")
             )
+            ok = responses.get("200")
+            if path.startswith("/v1/reports/") and isinstance(ok, OpenAPIResponse):
+                # `?format=csv|hxl` answers the same report as CSV
+                ok.content = {**(ok.content or {}), "text/csv": OpenAPIMediaType(schema=TEXT)}
             for status, response in responses.items():
                 is_error = status == "default" or int(status) >= 400
                 if is_error and isinstance(response, OpenAPIResponse):

@@ -73,12 +73,12 @@ _HTTP_TITLES = {
 }
 
 
-def http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+def http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
     if isinstance(exc, ValidationException):
         status = 400
     if status >= 500:
-        return internal(_, exc)
+        return internal(request, exc)
     slug, title = _HTTP_TITLES.get(status, ("http-error", "Request failed"))
     errors = None
     if isinstance(exc.extra, list) and exc.extra:
@@ -93,7 +93,20 @@ def http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Pr
     extra: dict[str, Any] = {"errors": errors, "headers": headers}
     if "Retry-After" in headers:
         extra["retry_after"] = headers.pop("Retry-After")
+    if status == 405:
+        # RFC 9110: a 405 says which methods the resource has (litestar's router names
+        # them; its static files router does not)
+        headers["Allow"] = _allowed(request, exc)
     return problem_response(status, slug, title, str(exc.detail), **extra)
+
+
+def _allowed(request: Request[Any, Any, Any], exc: HTTPException) -> str:
+    given = {k.lower(): v for k, v in (exc.headers or {}).items()}.get("allow")
+    if given:
+        return str(given)
+    handler = request.scope.get("route_handler")
+    methods = sorted(getattr(handler, "http_methods", None) or ("GET", "HEAD"))
+    return ", ".join(methods)
 
 
 def problem_detail(_: Request[Any, Any, Any], exc: ProblemDetail) -> Response[Problem]:

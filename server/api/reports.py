@@ -9,15 +9,16 @@ from __future__ import annotations
 import datetime
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import QueryParameter
 
-from schemas.common import MAX_SAFE_INT
+from schemas.common import Sector
+from server.api.parameters import MONTH, position, slug
 from server.api.problems import problem_response
 from server.auth.middleware import READERS, principal_of
 from server.auth.permissions import may_read_record
@@ -46,28 +47,39 @@ CSV = "text/csv"
 
 # the query parameters every report shares
 AtPosition = Annotated[
-    int | None,
-    QueryParameter(
-        ge=0,
-        le=MAX_SAFE_INT,
-        description="The report as it stood when the log ended at this position.",
-    ),
+    int | None, position("The report as it stood when the log ended at this position.")
 ]
 MinPosition = Annotated[
     int | None,
-    QueryParameter(
-        ge=1,
-        le=MAX_SAFE_INT,
-        description=(
-            "Wait (up to a few seconds) until the report reflects this position, e.g. the "
-            "`position` of your receipt; 503 with Retry-After if it does not in time."
-        ),
+    position(
+        "Wait (up to a few seconds) until the report reflects this position, e.g. the "
+        "`position` of your receipt; 503 with Retry-After if it does not in time. Not "
+        "with `at_position`.",
+        minimum=1,
     ),
 ]
-Format = Annotated[str | None, QueryParameter(description="json (default), csv or hxl")]
-CalendarParam = Annotated[str | None, QueryParameter(description="gregorian (default) or jalali")]
-From = Annotated[str | None, QueryParameter(name="from", description="First month, YYYY-MM.")]
-To = Annotated[str | None, QueryParameter(description="Last month, YYYY-MM.")]
+Format = Annotated[
+    Literal["json", "csv", "hxl"] | None, QueryParameter(description="json (default), csv or hxl")
+]
+CalendarParam = Annotated[
+    Literal["gregorian", "jalali"] | None,
+    QueryParameter(description="gregorian (default) or jalali"),
+]
+_MONTHS = (
+    " In the chosen calendar: a Gregorian year is 1900-2200, a Jalali one 1300-1500; "
+    "`from` may not come after `to`."
+)
+From = Annotated[
+    str | None,
+    QueryParameter(name="from", pattern=MONTH, description="First month, YYYY-MM." + _MONTHS),
+]
+To = Annotated[
+    str | None, QueryParameter(pattern=MONTH, description="Last month, YYYY-MM." + _MONTHS)
+]
+PartnerFilter = Annotated[str | None, slug("Only this partner's rows (a partner_id).")]
+SiteFilter = Annotated[str | None, slug("Only this site's rows (a site_id).")]
+SectorFilter = Annotated[Sector | None, QueryParameter(description="Only this sector's rows.")]
+GROUP_BY = r"^ *(partner|site|sector|month)? *(, *(partner|site|sector|month)? *)*$"
 
 
 class BadParameter(Exception):
@@ -157,9 +169,9 @@ class ReportsController(Controller):
     async def who_what_where(
         self,
         state: State,
-        partner: FromQuery[str | None] = None,
-        site: FromQuery[str | None] = None,
-        sector: FromQuery[str | None] = None,
+        partner: PartnerFilter = None,
+        site: SiteFilter = None,
+        sector: SectorFilter = None,
         calendar: CalendarParam = None,
         from_: From = None,
         to: To = None,
@@ -194,11 +206,16 @@ class ReportsController(Controller):
         self,
         state: State,
         group_by: Annotated[
-            str | None, QueryParameter(description="Any of partner,site,sector,month; default all.")
+            str | None,
+            QueryParameter(
+                pattern=GROUP_BY,
+                max_length=100,
+                description="Any of partner,site,sector,month, comma-separated; default all.",
+            ),
         ] = None,
-        partner: FromQuery[str | None] = None,
-        site: FromQuery[str | None] = None,
-        sector: FromQuery[str | None] = None,
+        partner: PartnerFilter = None,
+        site: SiteFilter = None,
+        sector: SectorFilter = None,
         calendar: CalendarParam = None,
         from_: From = None,
         to: To = None,
@@ -232,9 +249,10 @@ class ReportsController(Controller):
         self,
         state: State,
         view: Annotated[
-            str | None, QueryParameter(description="pledges (default), partners or months")
+            Literal["pledges", "partners", "months"] | None,
+            QueryParameter(description="pledges (default), partners or months"),
         ] = None,
-        partner: FromQuery[str | None] = None,
+        partner: PartnerFilter = None,
         calendar: CalendarParam = None,
         from_: From = None,
         to: To = None,
@@ -291,9 +309,10 @@ class ReportsController(Controller):
         self,
         state: State,
         status: Annotated[
-            str | None, QueryParameter(description="open, overdue, fulfilled or withdrawn")
+            Literal["open", "overdue", "fulfilled", "withdrawn"] | None,
+            QueryParameter(description="open, overdue, fulfilled or withdrawn"),
         ] = None,
-        owner: FromQuery[str | None] = None,
+        owner: Annotated[str | None, slug("Only commitments this partner owns.")] = None,
         on: Annotated[
             datetime.date | None,
             QueryParameter(description="The day overdue is judged on; default today in Tehran."),
@@ -336,7 +355,7 @@ class ReportsController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        partner_id: FromPath[str],
+        partner_id: Annotated[str, slug("The partner's id.", path=True)],
         on: Annotated[
             datetime.date | None, QueryParameter(description="Day overdue is judged on.")
         ] = None,

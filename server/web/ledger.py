@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from schemas.events import EVENT_TYPES as CONTRACT_TYPES
+from server.api.parameters import BLANK_OR_STREAM, blank_or, position
+from server.api.parameters import position as position_of
 from server.audit.checkpoints import Checkpoint, checkpoint_at, latest_checkpoint
 from server.audit.merkle import verify_consistency, verify_inclusion
 from server.audit.signing import NoteError
@@ -79,8 +81,8 @@ class LedgerController(Controller):
         self,
         request: Request[Any, Any, Any],
         type: FromQuery[str | None] = None,
-        stream: FromQuery[str | None] = None,
-        before: FromQuery[int | None] = None,
+        stream: Annotated[str | None, blank_or(BLANK_OR_STREAM, "a stream")] = None,
+        before: Annotated[int | None, position("newer than this", minimum=1)] = None,
     ) -> Template:
         require_overseer(viewer(request))
         pool: asyncpg.Pool = request.app.state.pool
@@ -122,7 +124,11 @@ class LedgerController(Controller):
         )
 
     @get("/log/{position:int}")
-    async def receipt(self, request: Request[Any, Any, Any], position: FromPath[int]) -> Template:
+    async def receipt(
+        self,
+        request: Request[Any, Any, Any],
+        position: Annotated[int, position_of("an event's position", minimum=1, path=True)],
+    ) -> Template:
         require_overseer(viewer(request))
         pool: asyncpg.Pool = request.app.state.pool
         record = await pool.fetchrow(f"SELECT {_COLUMNS} FROM events WHERE position = $1", position)
@@ -160,7 +166,9 @@ class LedgerController(Controller):
 
     @get("/audit")
     async def audit(
-        self, request: Request[Any, Any, Any], position: FromQuery[int | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        position: Annotated[int | None, position_of("an event's position", minimum=1)] = None,
     ) -> Template:
         viewer(request)
         pool: asyncpg.Pool = request.app.state.pool

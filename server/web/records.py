@@ -5,7 +5,7 @@ the meetings it attended; another partner's is 403, as in the streams API."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get
@@ -13,6 +13,7 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from server.api.parameters import slug
 from server.auth.tokens import Role
 from server.projections.commitments import commitment_rows, today_in_tehran
 from server.projections.deliveries import Filters
@@ -47,7 +48,7 @@ class RecordsController(Controller):
     async def partner(
         self,
         request: Request[Any, Any, Any],
-        partner_id: FromPath[str],
+        partner_id: Annotated[str, slug("a partner_id", path=True)],
         to: FromQuery[str | None] = None,
     ) -> Template:
         principal = viewer(request)

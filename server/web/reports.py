@@ -6,7 +6,7 @@ the reader's calendar, so the figures on a page are the figures of the API."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get
 from litestar.exceptions import ValidationException
@@ -14,6 +14,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from schemas.codes import SECTORS
+from server.api.parameters import BLANK_OR_CODE, BLANK_OR_SLUG, blank_or
 from server.projections.commitments import commitment_rows, today_in_tehran
 from server.projections.deliveries import Filters, deliveries_report
 from server.projections.model import Conn
@@ -36,6 +37,9 @@ from server.web.frame import OVERSEERS, locale_of, paginate, render, viewer
 from server.web.i18n import Locale
 from server.web.ledger import latest_events
 from server.web.money import compare_months
+
+# the filters reach SQL: their shape is checked before (a NUL was a 500)
+PartnerChoice = Annotated[str | None, blank_or(BLANK_OR_SLUG, "a partner_id")]
 
 OVERVIEW_PROJECTIONS = ("directory", "deliveries", "pledges", "commitments")
 CHART_MONTHS = 6
@@ -174,9 +178,9 @@ class ReportsPages(Controller):
     async def who_what_where_page(
         self,
         request: Request[Any, Any, Any],
-        partner: FromQuery[str | None] = None,
-        site: FromQuery[str | None] = None,
-        sector: FromQuery[str | None] = None,
+        partner: PartnerChoice = None,
+        site: Annotated[str | None, blank_or(BLANK_OR_SLUG, "a site_id")] = None,
+        sector: Annotated[str | None, blank_or(BLANK_OR_CODE, "a sector code")] = None,
         to: FromQuery[str | None] = None,
     ) -> Template:
         viewer(request)
@@ -222,7 +226,7 @@ class ReportsPages(Controller):
 
     @get("/pledges")
     async def pledges_page(
-        self, request: Request[Any, Any, Any], partner: FromQuery[str | None] = None
+        self, request: Request[Any, Any, Any], partner: PartnerChoice = None
     ) -> Template:
         viewer(request)
         ui = locale_of(request)
@@ -271,7 +275,7 @@ class ReportsPages(Controller):
         self,
         request: Request[Any, Any, Any],
         status: FromQuery[str | None] = None,
-        owner: FromQuery[str | None] = None,
+        owner: PartnerChoice = None,
     ) -> Template:
         viewer(request)
         chosen_status = _blank(status)

@@ -125,3 +125,15 @@ async def test_unknown_routes_and_methods_are_problems_too(api: Api) -> None:
 async def test_positions_beyond_what_json_carries_exactly_get_400(api: Api, path: str) -> None:
     """Every position parameter stops at 2^53 - 1: beyond PostgreSQL's bigint it was a 500."""
     assert_problem(await api.get("admin", path), 400)
+
+
+async def test_a_405_names_the_methods_the_resource_has(api: Api) -> None:
+    """RFC 9110: a 405 carries Allow."""
+    response = await api.client.delete("/v1/events", headers=bearer(api.tokens["admin"]))
+    assert_problem(response, 405)
+    assert {m.strip() for m in response.headers["allow"].split(",")} >= {"GET", "POST"}
+    response = await api.client.get(
+        "/v1/admin/projections/all/rebuild", headers=bearer(api.tokens["admin"])
+    )
+    assert_problem(response, 405)
+    assert "POST" in response.headers["allow"] and "GET" not in response.headers["allow"]

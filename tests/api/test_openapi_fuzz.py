@@ -14,11 +14,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.config import SchemathesisConfig
 
 from server.app import create_app
 from server.config import Settings
@@ -52,28 +48,53 @@ def served_openapi() -> dict[str, Any]:
     return app.openapi_schema.to_schema()
 
 
-schema = schemathesis.openapi.from_dict(served_openapi())
+# Every check schemathesis has, on every operation, but these: each names the one check
+# a schema cannot satisfy on that operation, and why.
+EXCLUDED: dict[str, tuple[str, str]] = {
+    # the rules (a registered partner, an open pledge, ...) depend on the streams'
+    # history, which a schema cannot say: a valid body may break one (422)
+    "postEvents": ("positive_data_acceptance", "rules depend on history"),
+    # a valid body is a checkpoint the log signed and a registered witness's Ed25519
+    # signature over it: text no generator can make (tests/audit/test_witness_*.py)
+    "auditSubmitCosignature": ("positive_data_acceptance", "needs a witness's signature"),
+}
+DEPENDENT = "a month's year depends on `calendar`; `from` after `to`; at_position beyond the log"
+for report in (
+    "reportWhoWhatWhere",
+    "reportDeliveries",
+    "reportPledges",
+    "reportCommitments",
+    "reportPartnerRecord",
+):
+    EXCLUDED[report] = ("positive_data_acceptance", DEPENDENT)
+# `from` larger than `to`, `position` larger than `size`: one parameter bounds another
+for operation in ("auditExport", "auditConsistencyProof", "auditInclusionProof"):
+    EXCLUDED[operation] = ("positive_data_acceptance", "one parameter bounds another")
+
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "operations": [
+            {"include-operation-id": operation, "checks": {check: {"enabled": False}}}
+            for operation, (check, _why) in EXCLUDED.items()
+        ]
+    }
+)
+
+schema = schemathesis.openapi.from_dict(served_openapi(), config=CONFIG)
 
 
+@pytest.mark.parametrize("role", ["demo-coordinator", "demo-nrc"])
 @schema.parametrize()
 @settings(
-    max_examples=25,
+    max_examples=8,
     derandomize=True,
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_no_input_gets_a_server_error(
-    case: Any, demo_server: tuple[LiveServer, dict[str, str]]
+def test_the_server_answers_as_its_openapi_document_says(
+    case: Any, role: str, demo_server: tuple[LiveServer, dict[str, str]]
 ) -> None:
-    """As admin (who may post anything): every response is a documented non-5xx one."""
+    """As a coordinator and as a partner, with all of schemathesis's checks: no 5xx, and
+    no request the document calls valid refused, nor an invalid one accepted."""
     server, tokens = demo_server
-    response = case.call(
-        base_url=server.url, headers={"Authorization": f"Bearer {tokens['demo-admin']}"}
-    )
-    assert response.status_code < 500, (
-        f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}"
-    )
-    case.validate_response(
-        response,
-        checks=(status_code_conformance, content_type_conformance, response_schema_conformance),
-    )
+    case.call_and_validate(base_url=server.url, headers={"Authorization": f"Bearer {tokens[role]}"})

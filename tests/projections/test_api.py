@@ -189,7 +189,8 @@ async def test_at_position_on_the_wire_equals_what_was_said_then(
     ("path", "params", "says"),
     [
         ("who-what-where", {"calendar": "julian"}, "calendar"),
-        ("who-what-where", {"from": "2025-13"}, "01 to 12"),
+        # refused by the parameter's declared pattern, before the handler: named by it
+        ("who-what-where", {"from": "2025-13"}, "from"),
         ("who-what-where", {"from": "1404-07"}, "calendar=jalali"),
         ("deliveries", {"from": "2025-10", "to": "2025-09"}, "after"),
         ("deliveries", {"group_by": "colour"}, "group_by"),
