@@ -24,7 +24,7 @@ STANDBY_SECONDS = 30.0
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     with database_url(settings) as dsn:
-        applied = asyncio.run(migrate_dsn(dsn))
+        applied = asyncio.run(migrate_dsn(dsn, settings))
     print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
     return 0
 
@@ -43,7 +43,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
         with database_url(settings) as dsn:
-            asyncio.run(migrate_dsn(dsn))
+            asyncio.run(migrate_dsn(dsn, settings))
             # workers are separate processes: they read the resolved database from the env
             os.environ["DATABASE_URL"] = dsn
             os.environ["HAMKARI_WORKERS"] = str(workers)
