@@ -36,7 +36,7 @@ from server.projections.host import ProjectionHost
 from server.projections.reading import ReportReader
 from server.services.posting import PostingService
 from server.services.repository import AggregateRepository
-from server.stopping import stop_worker_with_server
+from server.stopping import now_serving, stop_worker_with_server
 from server.web import TEMPLATE_CONFIG, WEB_PATHS, web_routers
 
 
@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
         try:
             if settle_gc:
                 settle_after_start()
+                now_serving()
             yield
         finally:
             # SIGTERM: the ASGI server has stopped accepting and finished in-flight

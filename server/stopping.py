@@ -46,18 +46,30 @@ def watch_parent(
     return thread
 
 
+# set by the worker's app once its lifespan has started (server/app.py), with when
+_serving = threading.Event()
+_serving_since = [0.0]
+
+
+def now_serving() -> None:
+    """The worker's lifespan has started: granian's own signal handling is in place."""
+    _serving_since[0] = time.time()
+    _serving.set()
+
+
 def stop_worker_with_server(grace: float, every: float = PARENT_CHECK_INTERVAL) -> None:
     """In an HTTP worker: once `hamkari serve` (granian's main process) is gone or has
-    begun to stop, stop as on SIGTERM (finish the requests, close the pool), and exit
-    regardless after `grace` seconds.
+    begun to stop, make sure this worker stops as on SIGTERM (finish the requests, close
+    the pool), and exit regardless after `grace` seconds.
 
-    The SIGTERM granian's main process sends is not enough. Its workers are forked, and
-    until a worker has installed its own handlers (after its imports, the app factory
-    and the lifespan's start-up; seconds on a loaded machine) a SIGTERM runs the
-    handler it inherited from the main process, which only sets a flag in the worker's
-    copy of the main process: the worker went on to serve, with no main process once
-    that was gone (issue 14). So the signal is sent again, every `every` seconds, until
-    the worker is gone."""
+    The SIGTERM granian's main process sends is not always enough. Its workers are
+    forked, and until a worker serves (after its imports, the app factory and the
+    lifespan's start-up: seconds on a loaded machine) a SIGTERM is lost: it runs the
+    handler inherited from the main process, or sets a flag that granian's server only
+    starts watching once it serves. The worker went on to serve with no main process
+    (issue 14). So a worker that learns of the stop before it serves, or whose main
+    process is gone, sends itself SIGTERM once it serves. Only then, and only once: a
+    second SIGTERM makes granian drop the requests in flight."""
     expected = os.environ.get(SERVER_PID_ENV)
     parent = int(expected) if expected else os.getppid()
     stopping_file = os.environ.get(STOPPING_FILE_ENV)
@@ -65,12 +77,22 @@ def stop_worker_with_server(grace: float, every: float = PARENT_CHECK_INTERVAL) 
     def server_stopping() -> bool:
         return stopping_file is not None and Path(stopping_file).exists()
 
+    def signal_lost() -> bool:
+        """The main process is gone, or began to stop (and sent its SIGTERM) before
+        this worker served."""
+        if os.getppid() != parent or not _serving.is_set():
+            return True
+        assert stopping_file is not None
+        return Path(stopping_file).stat().st_mtime <= _serving_since[0]
+
     def stop() -> None:
-        log.info("the server is stopping or gone; this worker stops", extra=_pid())
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            os.kill(os.getpid(), signal.SIGTERM)
-            time.sleep(every)
+        if signal_lost():
+            log.info("the server is stopping or gone; this worker stops", extra=_pid())
+            if _serving.wait(max(0.0, deadline - time.monotonic())):
+                time.sleep(every)  # granian's server starts right after the lifespan
+                os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(max(0.0, deadline - time.monotonic()))
         log.error("the worker did not stop within %.0f s; exiting", grace, extra=_pid())
         os._exit(1)
 
