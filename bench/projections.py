@@ -243,7 +243,7 @@ async def live_lag(dsn: str, rate: int, seconds: float, base: int) -> Figure:
     for _ in range(base // 1000):
         await store.append(take(1000))
     progress = Progress(list(PROJECTIONS))
-    host = ProjectionHost(pool, app_connector(dsn, settings.app_role))
+    host = ProjectionHost(pool, app_connector(dsn, settings))
     for name, runner in host.runners.items():
         runner.on_commit = lambda position, name=name: progress.committed(name, position)
     await host.start()

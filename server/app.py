@@ -40,6 +40,7 @@ from server.projections.host import ProjectionHost
 from server.projections.reading import ReportReader
 from server.services.posting import PostingService
 from server.services.repository import AggregateRepository
+from server.stopping import now_serving, stop_worker_with_server
 from server.web import TEMPLATE_CONFIG, WEB_PATHS, web_routers
 
 
@@ -85,6 +86,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
         try:
             if settle_gc:
                 settle_after_start()
+                now_serving()
             yield
         finally:
             # SIGTERM: the ASGI server has stopped accepting and finished in-flight
@@ -150,4 +152,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
 def app_from_env() -> Litestar:
     """Factory for the ASGI server's workers: settings from the environment."""
     configure_logging()
-    return create_app(Settings.from_env(), settle_gc=True)
+    settings = Settings.from_env()
+    # first thing in the worker: from here on it stops when its server does
+    stop_worker_with_server(grace=settings.shutdown_timeout)
+    return create_app(settings, settle_gc=True)

@@ -19,8 +19,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8000
     workers: int = 1
     signing_key: str | None = None
-    # the role the server's connections act as: may only insert and read the log
+    # the role the server's connections log in as: may only insert and read the log.
+    # Its login: this DSN when the operator manages the role (HAMKARI_APP_DATABASE_URL),
+    # else the owner's DSN with this role and the password `hamkari migrate` keeps in
+    # the data directory (server/database/roles.py)
     app_role: str = "hamkari_app"
+    app_database_url: str | None = None
     pool_min_size: int = 2
     pool_max_size: int = 10
     # appender: the most events one group commit may carry
@@ -110,6 +114,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
         return cls(
             database_url=text("DATABASE_URL", None),
+            app_database_url=text("HAMKARI_APP_DATABASE_URL", None),
             data_dir=text("HAMKARI_DATA_DIR", defaults.data_dir) or defaults.data_dir,
             host=text("HAMKARI_HOST", defaults.host) or defaults.host,
             port=integer("HAMKARI_PORT", defaults.port),

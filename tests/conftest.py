@@ -150,15 +150,8 @@ class LiveServer:
     def start(self, timeout: float = 60) -> None:
         import httpx
 
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), *self.args],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.launch()
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -171,6 +164,34 @@ class LiveServer:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"not ready in {timeout} s:\n{self.output()[-4000:]}")
             time.sleep(0.1)
+
+    def launch(self) -> None:
+        """Start the process and return at once, without waiting for it to serve."""
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), *self.args],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def group(self) -> list[int]:
+        """Every process still in the server's process group (its workers, projector)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses
+            fields = stat.rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and int(fields[2]) == self.pid:
+                found.append(int(entry.name))
+        return found
 
     def kill_all(self) -> None:
         """SIGKILL to the server and its workers at once: a power cut, for the server."""

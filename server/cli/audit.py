@@ -108,7 +108,7 @@ def cmd_checkpoint(settings: Settings, _args: argparse.Namespace) -> int:
     signer = Signer(settings.log_origin, load_or_create_key(settings.signing_key_path))
 
     async def work(dsn: str) -> bytes:
-        await migrate_dsn(dsn)
+        await migrate_dsn(dsn, settings)
         pool = await create_pool(dsn, settings, min_size=1, max_size=1)
         try:
             checkpoint, _new = await sign_checkpoint(pool, signer)

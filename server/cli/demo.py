@@ -35,7 +35,7 @@ DEMO_TOKENS = [
 async def load(
     dsn: str, settings: Settings, known_tokens: dict[str, str]
 ) -> tuple[int, int, dict[str, str]]:
-    await migrate_dsn(dsn)
+    await migrate_dsn(dsn, settings)
     pool = await create_pool(dsn, settings, min_size=1, max_size=4)
     appender = Appender(pool)
     store = EventStore(pool, appender)

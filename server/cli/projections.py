@@ -31,7 +31,7 @@ def with_app_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T
     read models (the owner would create rebuilt tables the server could not drop)."""
 
     async def run(dsn: str) -> T:
-        await migrate_dsn(dsn)
+        await migrate_dsn(dsn, settings)
         pool = await create_pool(dsn, settings, min_size=1, max_size=2)
         try:
             await ensure(pool, PROJECTIONS)
@@ -96,7 +96,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging()
 
     async def run(dsn: str) -> None:
-        await migrate_dsn(dsn)
+        await migrate_dsn(dsn, settings)
         await run_projector(dsn, settings, parent=args.parent)
 
     with database_url(settings) as dsn:

@@ -7,6 +7,7 @@ import asyncio
 import math
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from server.cli.supervisor import ProjectorProcess
 from server.config import Settings
 from server.database.runtime import database_url
 from server.observability.logs import granian_log_config
+from server.stopping import SERVER_PID_ENV, STOPPING_FILE_ENV
 
 # how long the HTTP workers leave the projections to the projector before competing
 # for the ones nobody runs
@@ -24,7 +26,7 @@ STANDBY_SECONDS = 30.0
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     with database_url(settings) as dsn:
-        applied = asyncio.run(migrate_dsn(dsn))
+        applied = asyncio.run(migrate_dsn(dsn, settings))
     print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
     return 0
 
@@ -41,19 +43,25 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     metrics_dir = tempfile.mkdtemp(prefix="metrics-", dir=settings.data_dir)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         with database_url(settings) as dsn:
-            asyncio.run(migrate_dsn(dsn))
+            asyncio.run(migrate_dsn(dsn, settings))
             # workers are separate processes: they read the resolved database from the env
             os.environ["DATABASE_URL"] = dsn
             os.environ["HAMKARI_WORKERS"] = str(workers)
             projector = _start_projector(settings)
+            # each worker stops by itself once this process is gone or stopping
+            # (server/stopping.py)
+            stopping_file = Path(metrics_dir) / "stopping"
+            os.environ[SERVER_PID_ENV] = str(os.getpid())
+            os.environ[STOPPING_FILE_ENV] = str(stopping_file)
             print(f"Hamkari listening on http://{host}:{port} ({workers} worker(s))", flush=True)
             try:
                 # SIGTERM: granian stops accepting, lets in-flight requests finish and
                 # runs each worker's lifespan shutdown; a worker still busy after the
                 # timeout is killed (nothing it had not acknowledged is lost)
-                Server(
+                _server_class(Server, stopping_file)(
                     "server.app:app_from_env",
                     address=host,
                     port=port,
@@ -75,6 +83,24 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _server_class(server: type[Any], stopping_file: Path) -> type[Any]:
+    """granian's server, which also says it is stopping with `stopping_file`: the
+    SIGTERM it sends a worker that is still starting may be lost (server/stopping.py)."""
+
+    class StoppingServer(server):  # type: ignore[misc]
+        def signal_handler_interrupt(self, *args: Any, **kwargs: Any) -> None:
+            stopping_file.touch()
+            super().signal_handler_interrupt(*args, **kwargs)
+
+    return StoppingServer
+
+
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    """Before granian takes SIGTERM over: unwind, so that the projector and the embedded
+    database started so far are stopped too."""
+    raise SystemExit(0)
 
 
 def _start_projector(settings: Settings) -> ProjectorProcess | None:

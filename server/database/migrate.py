@@ -10,6 +10,8 @@ from pathlib import Path
 
 import asyncpg
 
+from server.database.roles import secure_app_role
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # pg_advisory_lock key that serialises concurrent migrators ("hamkari migrate")
 MIGRATION_LOCK = 0x48414D4B_4D494752
@@ -49,8 +51,12 @@ async def pending_migrations(conn: asyncpg.Connection) -> list[Migration]:
     return [m for m in available_migrations() if m.version not in applied]
 
 
-async def migrate(conn: asyncpg.Connection) -> list[str]:
-    """Apply every pending migration, each in its own transaction; return their versions."""
+async def migrate(
+    conn: asyncpg.Connection, *, app_role: str = "hamkari_app", app_password: str | None = None
+) -> list[str]:
+    """Apply every pending migration, each in its own transaction, then make the
+    server's role a login that can become nothing more (server/database/roles.py),
+    with `app_password` when given; return the versions applied."""
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
     try:
         await conn.execute(
@@ -80,6 +86,7 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
                     migration.checksum,
                 )
             done.append(migration.version)
+        await secure_app_role(conn, app_role, app_password)
         return done
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)

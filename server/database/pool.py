@@ -1,4 +1,4 @@
-"""Connections to PostgreSQL: the server's pool, which acts as the application role,
+"""Connections to PostgreSQL: the server's pool, which logs in as the application role,
 and the owner connections that migrations and administration use."""
 
 from __future__ import annotations
@@ -6,28 +6,36 @@ from __future__ import annotations
 import asyncpg
 
 from server.config import Settings
+from server.database.roles import app_dsn, check_app_login
 
 
 async def create_pool(
     dsn: str, settings: Settings, *, min_size: int | None = None, max_size: int | None = None
 ) -> asyncpg.Pool:
-    """A pool whose every connection acts as the application role.
+    """A pool whose every connection logs in as the application role.
 
-    The role is a startup parameter (the session default), so no statement of the
-    server's ever runs as the owner. Connections go back to the pool without asyncpg's
+    `dsn` is the owner's; the pool logs in where `app_dsn` says, and refuses to start
+    when that login is, or can become, more than the application role (a superuser's
+    session could undo any `SET ROLE`). Connections go back to the pool without asyncpg's
     reset (`RESET ALL; UNLISTEN *; ...`, a round trip on every release): the server
     keeps no session state on pool connections. Advisory locks are transaction-scoped,
     settings are `SET LOCAL`, and LISTEN and session locks live on dedicated
     connections (server/eventstore/subscription.py, server/projections/host.py).
     """
     pool = await asyncpg.create_pool(
-        dsn,
+        app_dsn(dsn, settings),
         reset=_keep_session,
         min_size=settings.pool_min_size if min_size is None else min_size,
         max_size=settings.pool_max_size if max_size is None else max_size,
-        server_settings={"role": settings.app_role, "application_name": "hamkari"},
+        server_settings={"application_name": "hamkari"},
     )
     assert pool is not None
+    try:
+        async with pool.acquire() as conn:
+            await check_app_login(conn, settings.app_role)
+    except BaseException:
+        pool.terminate()
+        raise
     return pool
 
 

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 import asyncpg
 
 from server.config import Settings
+from server.database.roles import app_dsn
 from server.eventstore.appender import NOTIFY_CHANNEL, UNAVAILABLE
 from server.projections import snapshots
 from server.projections.catalog import PROJECTIONS
@@ -28,12 +29,14 @@ from server.projections.tracking import ensure, lock_key, record_error, standing
 log = logging.getLogger(__name__)
 
 
-def app_connector(dsn: str, role: str) -> Callable[[], Awaitable[asyncpg.Connection]]:
-    """Opens the host's dedicated connection, acting as the application role."""
+def app_connector(dsn: str, settings: Settings) -> Callable[[], Awaitable[asyncpg.Connection]]:
+    """Opens the host's dedicated connection, logged in as the application role (`dsn`
+    is the owner's; server/database/roles.py)."""
+    login = app_dsn(dsn, settings)
 
     async def connect() -> asyncpg.Connection:
         return await asyncpg.connect(
-            dsn, server_settings={"role": role, "application_name": "hamkari-projections"}
+            login, server_settings={"application_name": "hamkari-projections"}
         )
 
     return connect
@@ -90,7 +93,7 @@ class ProjectionHost:
         """A host for every projection, tuned by the operator's settings."""
         return cls(
             pool,
-            app_connector(dsn, settings.app_role),
+            app_connector(dsn, settings),
             batch_size=settings.projection_batch,
             poll_interval=settings.poll_interval,
             lock_retry=settings.projection_lock_retry,

@@ -17,6 +17,7 @@ from server.config import Settings
 from server.database.pool import create_pool
 from server.memory import settle_after_start
 from server.projections.host import ProjectionHost
+from server.stopping import watch_parent
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,12 @@ async def run_projector(dsn: str, settings: Settings, *, parent: int | None = No
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     if parent is not None:
-        _stop_when_orphaned(loop, parent, stop)
+
+        def orphaned() -> None:
+            log.warning("the process that started the projector is gone; stopping")
+            loop.call_soon_threadsafe(stop.set)
+
+        watch_parent(parent, orphaned)
     try:
         await host.start()
         settle_after_start()
@@ -46,16 +52,3 @@ async def run_projector(dsn: str, settings: Settings, *, parent: int | None = No
         except TimeoutError:
             pool.terminate()
     log.info("projector stopped", extra={"fields": {"pid": os.getpid()}})
-
-
-def _stop_when_orphaned(
-    loop: asyncio.AbstractEventLoop, parent: int, stop: asyncio.Event, every: float = 0.5
-) -> None:
-    def check() -> None:
-        if os.getppid() == parent:
-            loop.call_later(every, check)
-            return
-        log.warning("the process that started the projector is gone; stopping")
-        stop.set()
-
-    loop.call_later(every, check)

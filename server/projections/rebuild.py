@@ -4,7 +4,11 @@ ones in one short transaction that also moves the position and the generation.
 
 The live runner keeps serving and writing the old tables meanwhile; the swap takes
 the projection's row lock, so it never interleaves with a runner's commit, and the
-new generation tells that runner its next batch must be read again."""
+new generation tells that runner its next batch must be read again.
+
+The server's role owns no table: the fresh tables are created, indexed and swapped in
+by the read models' owner, through the SECURITY DEFINER functions of migration 0008,
+which touch nothing outside schema `readmodel`."""
 
 from __future__ import annotations
 
@@ -16,16 +20,8 @@ import asyncpg
 from schemas.text import storable
 from server.projections.decoding import decode, log_head, read_rows
 from server.projections.history import fold_log
-from server.projections.model import SCHEMA, Conn, Projection, State, copy_state, select
-from server.projections.persistence import (
-    NEXT,
-    add_indexes,
-    create_like,
-    live_names,
-    next_names,
-    write_all,
-    write_changes,
-)
+from server.projections.model import Conn, Projection, State, copy_state, select
+from server.projections.persistence import live_names, next_names, write_all, write_changes
 from server.projections.tracking import fence, lock_key
 
 log = logging.getLogger(__name__)
@@ -65,8 +61,10 @@ async def rebuild(pool: asyncpg.Pool, projections: Iterable[Projection]) -> dict
                     storable(f"{type(exc).__name__}: {exc}"[:4000]),
                 )
                 for projection in chosen:
-                    for name in next_names(projection).values():
-                        await conn.execute(f"DROP TABLE IF EXISTS {name}")
+                    await conn.execute(
+                        "SELECT readmodel.hamkari_rebuild_discard($1::text[])",
+                        list(projection.table_names),
+                    )
                 raise
         finally:
             await conn.execute("SELECT pg_advisory_unlock_all()")
@@ -87,10 +85,13 @@ async def _rebuild(conn: Conn, projections: list[Projection]) -> dict[str, int]:
     for projection in projections:
         fresh = next_names(projection)
         state = states.pop(projection.name)
+        bases = list(projection.table_names)
         async with conn.transaction():
-            await create_like(conn, projection, fresh)
+            # empty, without indexes: a sorted build after the COPY beats inserting into
+            # a btree row by row (3.3 s against 5.8 s for 800,000 deliveries)
+            await conn.execute("SELECT readmodel.hamkari_rebuild_create($1::text[])", bases)
             written = await write_all(conn, projection, fresh, state)
-            await add_indexes(conn, fresh)
+            await conn.execute("SELECT readmodel.hamkari_rebuild_index($1::text[])", bases)
         # the totals are vacuumed too: their pages all-visible, a report can read one
         # in its key's order from the index alone (delivery_months_*)
         totals = [fresh[t.name] for t in projection.totals]
@@ -138,10 +139,9 @@ async def _swap(conn: Conn, projection: Projection, state: State, position: int)
         # every table at once, in a fixed order: readers lock in the same order
         tables = sorted([*live.values(), *fresh.values()])
         await conn.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
-        for base in projection.table_names:
-            await conn.execute(f"DROP TABLE {live[base]}")
-            await conn.execute(f"ALTER TABLE {fresh[base]} RENAME TO {base}")
-            await _rename_indexes(conn, base)
+        await conn.execute(
+            "SELECT readmodel.hamkari_rebuild_swap($1::text[])", list(projection.table_names)
+        )
         await conn.execute(
             "UPDATE projections SET position = $2, generation = generation + 1,"
             " updated_at = now(), error = NULL, error_position = NULL, error_at = NULL,"
@@ -151,18 +151,3 @@ async def _swap(conn: Conn, projection: Projection, state: State, position: int)
             position,
         )
     return position
-
-
-async def _rename_indexes(conn: Conn, base: str) -> None:
-    """Give the swapped-in table's indexes the names the live table's had."""
-    prefix = f"{base}{NEXT}"
-    for row in await conn.fetch(
-        "SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2",
-        SCHEMA,
-        base,
-    ):
-        name: str = row["indexname"]
-        if name.startswith(prefix):
-            await conn.execute(
-                f'ALTER INDEX {SCHEMA}."{name}" RENAME TO "{base}{name[len(prefix) :]}"'
-            )

@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from server.audit.checkpoints import (
+    Checkpoint,
     Checkpointer,
     CheckpointRefused,
     latest_checkpoint,
@@ -27,6 +28,7 @@ from server.audit.signing import NoteError, Signer, Verifier, load_or_create_key
 from server.eventstore import EventStore
 from tests.audit.conftest import ORIGIN
 from tests.audit.helpers import fill, leaf_hashes
+from tests.waiting import until
 
 # The signed-note example of golang.org/x/mod/sumdb/note, the reference implementation.
 GO_SIGNER = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
@@ -171,21 +173,27 @@ async def test_a_log_rewritten_after_a_checkpoint_is_refused(
 async def test_the_checkpointer_signs_every_n_events(
     store: EventStore, pool: asyncpg.Pool, signer: Signer
 ) -> None:
-    checkpointer = Checkpointer(pool, signer, every_events=10, every_seconds=0, poll_interval=0.02)
+    checkpointer = CountingCheckpointer(
+        pool, signer, every_events=10, every_seconds=0, poll_interval=0.02
+    )
     checkpointer.start()
     try:
-        await asyncio.sleep(0.1)
-        assert (await latest_checkpoint(pool)).size == 0  # type: ignore[union-attr]
+        # the empty log's checkpoint first (there was none)
+        first = await until(lambda: latest_checkpoint(pool), 10, what="a first checkpoint")
+        assert first.size == 0
         await fill(store, 4)
-        await asyncio.sleep(0.1)
+        # no checkpoint yet: two more rounds, so one looked after the four were appended
+        rounds = checkpointer.rounds
+        await until(lambda: checkpointer.rounds >= rounds + 2, 10, what="two more rounds")
         assert (await latest_checkpoint(pool)).size == 0  # type: ignore[union-attr]
         await fill(store, 8)  # in small batches: the signer may catch it at 10, 11 or 12
-        for _ in range(100):
+
+        async def signed_at_ten() -> Checkpoint | None:
             latest = await latest_checkpoint(pool)
-            if latest is not None and latest.size >= 10:
-                break
-            await asyncio.sleep(0.02)
-        assert latest is not None and 10 <= latest.size <= 12
+            return latest if latest is not None and latest.size >= 10 else None
+
+        latest = await until(signed_at_ten, 10, what="a checkpoint at 10 or more")
+        assert 10 <= latest.size <= 12
     finally:
         await checkpointer.close()
 
@@ -197,8 +205,8 @@ async def test_the_checkpointer_signs_after_t_seconds_when_the_log_grew(
     await sign_checkpoint(pool, signer)
     await fill(store, 3)
     assert not await checkpointer.due()
-    await asyncio.sleep(0.55)
-    assert await checkpointer.due()
+    # the half second passing is what is under test; due() says when it has
+    await until(checkpointer.due, 5, what="due after 0.5 s")
     await checkpointer.sign_now()
     assert not await checkpointer.due()  # nothing new since
 
@@ -210,3 +218,15 @@ def test_the_signing_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
     again = load_or_create_key(path)
     assert Signer("o", again).verifier == Signer("o", key).verifier
     assert list(path.parent.iterdir()) == [path]
+
+
+class CountingCheckpointer(Checkpointer):
+    """A checkpointer that counts its rounds (each asks whether a checkpoint is due),
+    so that a test can tell it has looked without guessing how long that takes."""
+
+    rounds = 0
+
+    async def due(self) -> bool:
+        answer = await super().due()
+        self.rounds += 1
+        return answer

@@ -25,6 +25,7 @@ from tests.builders import (
     site_registered,
 )
 from tests.conftest import LiveServer, hamkari
+from tests.waiting import until
 
 # the answers a client may be told to come back after; anything else ends its request
 RETRY = {429, 503}
@@ -177,7 +178,7 @@ class Load:
                 self.tally.transport_errors[type(exc).__name__] += 1
                 if self._stopping.is_set() and method == "GET":
                     return None
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)  # a client's pace between retries, not a wait
                 continue
             self.tally.statuses[response.status_code] += 1
             if response.status_code < 500 or response.status_code == 503:
@@ -189,7 +190,7 @@ class Load:
                     self.tally.retry_after_missing += 1
                 if self._stopping.is_set() and method == "GET":
                     return None
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)  # a client's pace between retries, not a wait
                 continue
             return response
         return None
@@ -215,7 +216,7 @@ class Load:
                 else:
                     self.tally.unexpected.append(f"{response.status_code} {response.text}")
                 if self.pause:
-                    await asyncio.sleep(self.pause)
+                    await asyncio.sleep(self.pause)  # the load's pace
 
     async def _reader(self, n: int) -> None:
         token = self.tokens["coordinator" if n % 2 else "auditor"]
@@ -230,7 +231,7 @@ class Load:
                 response = await self._send(client, "GET", path)
                 if response is not None and response.status_code != 200:
                     self.tally.unexpected.append(f"GET {path}: {response.status_code}")
-                await asyncio.sleep(self.pause or 0.02)
+                await asyncio.sleep(self.pause or 0.02)  # the load's pace
 
 
 async def assert_nothing_acknowledged_lost(owner_dsn: str, acknowledged: dict[str, int]) -> int:
@@ -255,17 +256,27 @@ async def assert_nothing_acknowledged_lost(owner_dsn: str, acknowledged: dict[st
     return len(rows)
 
 
+async def acknowledged(load: Load, more_than: int, within: float = 60) -> int:
+    """Wait until the load's clients have had more than `more_than` events acknowledged
+    (not a fixed phase: on a loaded machine the same seconds bring fewer); how many."""
+    await until(
+        lambda: len(load.tally.acknowledged) > more_than,
+        within,
+        what=f"more than {more_than} events acknowledged",
+    )
+    return len(load.tally.acknowledged)
+
+
 async def wait_projections_caught_up(url: str, tokens: dict[str, str]) -> None:
-    deadline = time.monotonic() + 60
     async with httpx.AsyncClient(base_url=url, headers=bearer(tokens["admin"])) as client:
-        while True:
+
+        async def caught_up() -> bool:
             found = (await client.get("/v1/admin/projections")).json()["projections"]
             errors = [p["error"] for p in found if p["error"]]
             assert not errors, errors
-            if all(p["lag_events"] == 0 for p in found):
-                return
-            assert time.monotonic() < deadline, f"projections did not catch up: {found}"
-            await asyncio.sleep(0.2)
+            return all(p["lag_events"] == 0 for p in found)
+
+        await until(caught_up, 60, what="projections caught up", interval=0.2)
 
 
 async def read_reports(url: str, tokens: dict[str, str]) -> dict[str, Any]:

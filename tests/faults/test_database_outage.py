@@ -18,11 +18,13 @@ from tests.conftest import hamkari
 from tests.faults.harness import (
     Load,
     Server,
+    acknowledged,
     assert_nothing_acknowledged_lost,
     assert_projections_equal_a_rebuild,
     issue_tokens,
     set_up_world,
 )
+from tests.waiting import until
 
 pytestmark = pytest.mark.slow
 
@@ -55,10 +57,9 @@ async def test_postgres_stopped_and_started_under_load(
         await set_up_world(server.url, tokens)
         load = Load(server.url, tokens)
         load.start()
-        await asyncio.sleep(2)
-        before = len(load.tally.acknowledged)
+        before = await acknowledged(load, 20)  # the load has got going
         await asyncio.to_thread(own_postgres.stop, "fast")
-        await asyncio.sleep(3)
+        await until(lambda: load.tally.statuses[503] > 0, 30, what="a client saw the outage")
         during = dict(load.tally.statuses)
         async with httpx.AsyncClient(base_url=server.url) as client:
             assert (await client.get("/ready")).status_code == 503
@@ -67,17 +68,19 @@ async def test_postgres_stopped_and_started_under_load(
             assert metrics.status_code == 200
             assert "hamkari_database_up 0.0" in metrics.text
         await asyncio.to_thread(own_postgres.start)
-        await asyncio.sleep(4)
+        await acknowledged(load, before + 20)  # writes resume after the outage
         tally = await load.stop()
 
-        assert before > 20, "the load had not got going before the outage"
         assert during.get(503, 0) > 0, f"no client saw the outage: {during}"
         assert tally.retry_after_missing == 0
         assert not [s for s in tally.statuses if s >= 500 and s != 503], tally.statuses
         assert not tally.unexpected, tally.unexpected[:5]
-        assert len(tally.acknowledged) > before + 20, "writes did not resume after the outage"
         async with httpx.AsyncClient(base_url=server.url) as client:
-            assert (await client.get("/ready")).status_code == 200
+
+            async def ready() -> bool:
+                return (await client.get("/ready")).status_code == 200
+
+            await until(ready, 30, what="/ready 200 again")
         await assert_nothing_acknowledged_lost(owner_dsn, tally.acknowledged)
         await assert_projections_equal_a_rebuild(server, tokens, env)
         assert server.process is not None and server.process.poll() is None, "server restarted"

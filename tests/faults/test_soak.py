@@ -52,7 +52,7 @@ async def test_memory_flat_and_latency_stable_under_steady_load(
         started = time.monotonic()
         while (elapsed := time.monotonic() - started) < SECONDS:
             memory.append((elapsed, rss_bytes(worker)))
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(1.0)  # one memory sample a second: the soak's pace
         tally = await load.stop()
         await assert_nothing_acknowledged_lost(database_url, tally.acknowledged)
     finally:

@@ -199,11 +199,12 @@ async def test_the_migration_resets_the_pledges_projection_and_the_runner_refold
     conn = await asyncpg.connect(database_url)  # the owner, as `hamkari migrate` runs
     try:
         async with conn.transaction():
-            # the shape 0004 gave, filled and caught up, as a database before 0006 was
-            await conn.execute("SET LOCAL ROLE hamkari_app")
+            # the shape 0004 gave, filled and caught up, as a database before 0006 was;
+            # the server's role owned the read models then (0008 gave them their owner)
+            await conn.execute("ALTER SCHEMA readmodel OWNER TO hamkari_app")
+            await conn.execute("ALTER TABLE readmodel.pledges OWNER TO hamkari_app")
             await conn.execute("DROP TABLE readmodel.disbursements")
             await conn.execute("ALTER TABLE readmodel.pledges DROP COLUMN made_on")
-            await conn.execute("RESET ROLE")
         async with conn.transaction():
             await conn.execute(migration)
     finally:

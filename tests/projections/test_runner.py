@@ -22,6 +22,7 @@ from server.projections.tracking import statuses
 from tests import builders as b
 from tests.projections.helpers import append, catch_up, new_event, positions, table_contents
 from tests.projections.scenario import EVENTS, STEPS
+from tests.waiting import until
 
 DESCRIPTIONS = {name: p.description for name, p in PROJECTIONS.items()}
 
@@ -41,7 +42,7 @@ async def test_a_runner_cancelled_mid_transaction_leaves_nothing_half_done(
 
     async def stuck(*args: Any) -> None:
         inside.set()  # rows are written, the position is not yet
-        await asyncio.sleep(3600)
+        await asyncio.sleep(3600)  # stuck there until cancelled: the case under test
 
     monkeypatch.setattr(runner_module, "advance", stuck)
     runner = ProjectionRunner(pool, DELIVERIES, batch_size=4)
@@ -87,10 +88,11 @@ async def test_a_runner_whose_connection_is_killed_mid_batch_redoes_it_once(
         follow(runner, woken, poll_interval=0.05, still_ours=lambda: not done)
     )
     head = await store.head()
-    for _ in range(200):
-        if (await positions(pool))["deliveries"] == head:
-            break
-        await asyncio.sleep(0.05)
+
+    async def deliveries_at_head() -> bool:
+        return (await positions(pool))["deliveries"] == head
+
+    await until(deliveries_at_head, 10, what="deliveries at the head")
     done = True
     woken.set()
     await asyncio.wait_for(task, 10)
@@ -183,11 +185,12 @@ async def test_one_process_runs_each_projection_and_another_takes_over_when_it_d
     first = host(connect)
     second = host(lambda: asyncpg.connect(database_url))
     await first.start()
-    await asyncio.sleep(0.3)
+    await until(lambda: first.held == set(PROJECTIONS), 10, what="the first host holds all")
     await second.start()
     try:
         await append(store, STEPS[0] + STEPS[1])
-        await asyncio.sleep(0.5)
+        head = await store.head()
+        await until(lambda: _at(pool, head), 10, what="the first host applied the first steps")
         assert first.held == set(PROJECTIONS) and second.held == set()
         # the first host's lock connection dies, and it cannot get another one
         assert first._conn is not None
@@ -197,17 +200,11 @@ async def test_one_process_runs_each_projection_and_another_takes_over_when_it_d
             await owner.execute("SELECT pg_terminate_backend($1)", first._conn.get_server_pid())
         finally:
             await owner.close()
-        for _ in range(100):
-            if second.held == set(PROJECTIONS):
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: second.held == set(PROJECTIONS), 10, what="the second took over")
         assert second.held == set(PROJECTIONS) and first.held == set()
         await append(store, STEPS[2] + STEPS[3] + STEPS[4])
         head = await store.head()
-        for _ in range(200):
-            if set((await positions(pool)).values()) == {head}:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: _at(pool, head), 10, what="every projection at the head")
         running = {s.name: s.running for s in await statuses(pool, DESCRIPTIONS)}
         assert all(running.values())
     finally:
@@ -241,3 +238,8 @@ async def test_a_batch_the_database_refuses_is_retried_event_by_event_to_name_th
     assert len((await table_contents(pool))["deliveries"]) == 3
     status = {s.name: s for s in await statuses(pool, DESCRIPTIONS)}["deliveries"]
     assert status.error is not None and "out of range" in status.error
+
+
+async def _at(pool: asyncpg.Pool, head: int) -> bool:
+    """Every projection has applied the log up to `head`."""
+    return set((await positions(pool)).values()) == {head}
