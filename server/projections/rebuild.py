@@ -7,7 +7,7 @@ the projection's row lock, so it never interleaves with a runner's commit, and t
 new generation tells that runner its next batch must be read again.
 
 The server's role owns no table: the fresh tables are created, indexed and swapped in
-by the read models' owner, through the SECURITY DEFINER functions of migration 0008,
+by the read models' owner, through the SECURITY DEFINER functions of migration 0009,
 which touch nothing outside schema `readmodel`."""
 
 from __future__ import annotations

@@ -200,7 +200,7 @@ async def test_the_migration_resets_the_pledges_projection_and_the_runner_refold
     try:
         async with conn.transaction():
             # the shape 0004 gave, filled and caught up, as a database before 0006 was;
-            # the server's role owned the read models then (0008 gave them their owner)
+            # the server's role owned the read models then (0009 gave them their owner)
             await conn.execute("ALTER SCHEMA readmodel OWNER TO hamkari_app")
             await conn.execute("ALTER TABLE readmodel.pledges OWNER TO hamkari_app")
             await conn.execute("DROP TABLE readmodel.disbursements")
