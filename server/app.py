@@ -16,6 +16,7 @@ from server.api.audit import AuditController
 from server.api.contract import ContractController
 from server.api.events import EventsController
 from server.api.health import HealthController
+from server.api.imports import ImportsController
 from server.api.metrics import MetricsController
 from server.api.openapi import install_event_body_schema
 from server.api.problems import EXCEPTION_HANDLERS
@@ -101,6 +102,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
             MetricsController,
             ContractController,
             EventsController,
+            ImportsController,
             ReportsController,
             AdminProjectionsController,
             AuditController,
