@@ -16,6 +16,7 @@ from litestar.params import FromPath, QueryParameter
 from schemas.imports import ImportChange, ImportReport, ImportRowError
 from server.api.events import receipt_of
 from server.api.headers import header
+from server.api.openapi import ImportOperation, ImportTemplateOperation
 from server.api.problems import TYPE_BASE, ProblemDetail
 from server.api.request_id import request_id_of
 from server.auth.middleware import (
@@ -70,6 +71,7 @@ class ImportsController(Controller):
         "/templates/{type_name:str}",
         guards=[READERS],
         operation_id="importTemplate",
+        operation_class=ImportTemplateOperation,
         summary="A spreadsheet template to fill in and import",
     )
     async def template(
@@ -99,6 +101,7 @@ class ImportsController(Controller):
     @post(
         "",
         operation_id="importSpreadsheet",
+        operation_class=ImportOperation,
         summary="Import a CSV or XLSX file of events, all or nothing",
         status_code=200,
     )
