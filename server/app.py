@@ -18,6 +18,7 @@ from server.api.bodies import complete_bodies
 from server.api.contract import ContractController
 from server.api.events import EventsController
 from server.api.health import HealthController
+from server.api.imports import ImportsController
 from server.api.methods import options_name_every_method
 from server.api.metrics import MetricsController
 from server.api.openapi import install_event_body_schema
@@ -107,6 +108,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
             MetricsController,
             ContractController,
             EventsController,
+            ImportsController,
             ReportsController,
             AdminProjectionsController,
             AuditController,

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 from litestar.openapi.spec import (
     OpenAPI,
+    OpenAPIFormat,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -20,6 +21,7 @@ from litestar.openapi.spec import (
 )
 
 from schemas.envelope import EventBody
+from schemas.imports import ImportReport
 from schemas.problems import Problem
 
 REF = "#/components/schemas/{name}"
@@ -52,6 +54,15 @@ POST_EVENT_ERRORS = {
     "415": "The body is not `application/json`.",
     "422": "The event breaks a rule; `type` names it (`.../rules/<slug>`).",
 }
+IMPORT_ERRORS = {
+    "400": "The file is not the CSV or XLSX it claims, or is damaged.",
+    "413": "The body is too large, or the file holds more than 10,000 rows.",
+    "415": "The body is neither `text/csv` nor an XLSX workbook.",
+    "422": "Rows with errors: the import's answer with `type`, `title`, `status` and "
+    "`detail`; each error names its row, column and rule. Nothing was appended.",
+}
+CSV_MEDIA = "text/csv"
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PUBLIC_OPERATIONS = ("/health", "/ready", "/metrics", "/schema", "/v1/codes", "/v1/schemas")
 
 
@@ -59,8 +70,11 @@ def event_body_components() -> dict[str, Schema | Reference]:
     (root,), components = msgspec.json.schema_components([EventBody], ref_template=REF)
     out: dict[str, Any] = {name: _schema_from_dict(value) for name, value in components.items()}
     out["EventBody"] = _schema_from_dict(root)
-    # Problem has no nested Structs but ProblemError: both land in the components
-    _, problem_components = msgspec.json.schema_components([Problem], ref_template=REF)
+    # Problem has no nested Structs but ProblemError: both land in the components, with
+    # an import's answer and what it holds
+    _, problem_components = msgspec.json.schema_components(
+        [Problem, ImportReport], ref_template=REF
+    )
     out.update({name: _schema_from_dict(value) for name, value in problem_components.items()})
     return out
 
@@ -83,6 +97,8 @@ def document_problems(openapi: OpenAPI) -> None:
                 errors |= PATH_ERRORS
             if path == "/v1/events" and method == "post":
                 errors |= POST_EVENT_ERRORS
+            if path == "/v1/imports" and method == "post":
+                errors |= IMPORT_ERRORS
             responses = dict(operation.responses or {})
             for status, description in errors.items():
                 responses.setdefault(status, OpenAPIResponse(description=description))
@@ -139,6 +155,50 @@ class PostEventsOperation(Operation):
                 )
             },
         )
+
+
+def _spreadsheet(description: str) -> dict[str, OpenAPIMediaType]:
+    text = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=description))
+    binary = OpenAPIMediaType(
+        schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description=description)
+    )
+    return {CSV_MEDIA: text, XLSX_MEDIA: binary}
+
+
+@dataclass
+class ImportTemplateOperation(Operation):
+    """GET /v1/imports/templates/{type_name}: a CSV or an XLSX file, not JSON."""
+
+    def __post_init__(self) -> None:
+        self.responses = {
+            "200": OpenAPIResponse(
+                description="The template, as `?format=` asks.",
+                content=_spreadsheet("a template: labels, HXL hashtags, example rows"),
+            )
+        }
+
+
+@dataclass
+class ImportOperation(Operation):
+    """POST /v1/imports: the body is the file itself."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description="The spreadsheet: one row per event, header row first.",
+            content=_spreadsheet("a CSV (UTF-8) or XLSX file of up to 10,000 rows"),
+        )
+        answer = OpenAPIMediaType(schema=Reference(ref=REF.format(name="ImportReport")))
+        self.responses = {
+            "200": OpenAPIResponse(
+                description="A dry run, or a file whose rows were all already recorded.",
+                content={"application/json": answer},
+            ),
+            "201": OpenAPIResponse(
+                description="Appended: one receipt per event in `receipts`.",
+                content={"application/json": answer},
+            ),
+        }
 
 
 def install_event_body_schema(app: Any) -> None:

@@ -109,7 +109,12 @@ def _allowed(request: Request[Any, Any, Any], exc: HTTPException) -> str:
     return ", ".join(methods)
 
 
-def problem_detail(_: Request[Any, Any, Any], exc: ProblemDetail) -> Response[Problem]:
+def problem_detail(_: Request[Any, Any, Any], exc: ProblemDetail) -> Response[Any]:
+    body = exc.extra.get("body")
+    if body is not None:
+        # a problem that is also an answer of its own (an import's report), which
+        # carries `type`, `title`, `status` and `detail` among its members
+        return Response(body, status_code=exc.status, media_type=PROBLEM_JSON)
     return problem_response(exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
 
 

@@ -95,6 +95,15 @@ class EventStore:
         )
         return int(value)
 
+    async def stream_versions(self, streams: Sequence[str]) -> dict[str, int]:
+        """The batch form of stream_version: streams that do not exist are left out."""
+        rows = await self.pool.fetch(
+            "SELECT stream, max(version) AS version FROM events "
+            "WHERE stream = any($1::text[]) GROUP BY stream",
+            list(streams),
+        )
+        return {row["stream"]: int(row["version"]) for row in rows}
+
     async def read_log(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """The global log in position order, after `after`, at most `limit` events."""
         rows = await self.pool.fetch(

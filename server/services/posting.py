@@ -146,6 +146,24 @@ class PostingService:
                 break
         return Posted([receipts[i] for i in everything])
 
+    async def check(
+        self, principal: Principal, envelopes: Sequence[EventIn]
+    ) -> dict[int, RuleBroken]:
+        """Decide without appending, for a dry run (a spreadsheet import's preview):
+        every event is decided in order from the stored streams, as `post` would, and
+        each one that breaks a rule is left out and answered by its index. Forbidden
+        and the poster's own standing (a suspended partner) still refuse the whole."""
+        metadata = Metadata(
+            principal=principal.name, role=principal.role.value, partner_id=principal.partner_id
+        )
+        batch = _Batch.of(envelopes, metadata, None)
+        todo = list(range(len(envelopes)))
+        for index in todo:
+            check_may_post(principal, batch.types[index], envelopes[index].data)
+        refused: dict[int, RuleBroken] = {}
+        await self._decide(principal, batch, todo, set(), from_store=True, refused=refused)
+        return refused
+
     async def _post_presumed_new(self, principal: Principal, batch: _Batch) -> list[Recorded]:
         """The first try, for the usual post: every event new, every rule kept, the
         cache current. It skips the look-up of retried ids and decides on the cache
@@ -225,9 +243,12 @@ class PostingService:
         presumed_new: set[str],
         *,
         from_store: bool = False,
+        refused: dict[int, RuleBroken] | None = None,
     ) -> _Decision:
         """Decide the batch against the aggregates it touches: `presumed_new` streams
-        are taken not to exist without loading them; `from_store` bypasses the cache."""
+        are taken not to exist without loading them; `from_store` bypasses the cache.
+        With `refused`, an event that breaks a rule is put there and skipped instead of
+        failing the batch (a dry run wants every broken rule, not the first)."""
         decision = _Decision()
         working: dict[str, HamkariAggregate | None] = dict.fromkeys(presumed_new)
         decision.versions_before.update(dict.fromkeys(presumed_new, 0))
@@ -292,7 +313,13 @@ class PostingService:
                 # only evidence is looked up there: no copy for the events without
                 known_event_ids=frozenset(known) if evidence[index] else frozenset(),
             )
-            aggregate = decide(type_name, current, envelope.data, context)
+            try:
+                aggregate = decide(type_name, current, envelope.data, context)
+            except RuleBroken as broken:
+                if refused is None:
+                    raise
+                refused[index] = broken
+                continue
             [event] = aggregate.collect_events()
             contract_type, schema_version, data = to_contract(event)
             assert contract_type == type_name
