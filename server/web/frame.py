@@ -18,6 +18,7 @@ from litestar.utils.scope.state import ScopeState
 
 from server.auth.tokens import Principal, Role, look_up
 from server.projections.reading import NotCaughtUp, PositionBeyondHead
+from server.web.directory import partner_names
 from server.web.i18n import LANG_COOKIE, Locale, language_of
 
 HERE = Path(__file__).resolve().parent
@@ -149,7 +150,12 @@ async def authenticate_session(request: Request[Any, Any, Any]) -> Response[Any]
     if principal is None:
         request.clear_session()
         return Redirect("/sign-in", status_code=303)
-    request.scope.setdefault("state", {})["web_principal"] = principal
+    state = request.scope.setdefault("state", {})
+    state["web_principal"] = principal
+    if principal.partner_id is not None:
+        state["web_partner_names"] = await partner_names(
+            request.app.state.pool, principal.partner_id
+        )
     return None
 
 
@@ -169,14 +175,18 @@ def render(
     **context: Any,
 ) -> Template:
     ui = locale_of(request)
+    state = request.scope.get("state", {})
     if principal is None:
-        principal = request.scope.get("state", {}).get("web_principal")
+        principal = state.get("web_principal")
+    own = state.get("web_partner_names")
     return Template(
         template_name=template,
         context={
             "ui": ui,
             "title": ui.t(title),
             "principal": principal,
+            # the header names a partner's organisation, in the reader's language
+            "organisation": ui.name(*own) if own else (principal and principal.partner_id),
             "nav": navigation(principal) if principal else [],
             "path": request.url.path,
             "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
@@ -219,4 +229,15 @@ def html_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     else:
         raise exc
     label = _ERROR_LABELS.get(status, "error")
-    return render(request, "error.html", "error", status_code=status, message=label, detail=detail)
+    # a page's own errors name a label that says in the reader's words what to fix
+    extra = exc.extra if isinstance(exc, HTTPException) else None
+    hint = extra.get("label") if isinstance(extra, dict) else None
+    return render(
+        request,
+        "error.html",
+        "error",
+        status_code=status,
+        message=label,
+        hint=hint,
+        detail=detail,
+    )

@@ -18,10 +18,12 @@ from server.projections.commitments import commitment_rows, today_in_tehran
 from server.projections.deliveries import Filters
 from server.projections.model import Conn
 from server.projections.partner_record import partner_record
+from server.projections.periods import month_key
 from server.projections.reading import ReportReader
 from server.web.directory import directory
 from server.web.frame import locale_of, render, require_own_record, viewer
-from server.web.reports import _blank, _period
+from server.web.i18n import typed_month
+from server.web.reports import _period, month_choices
 
 
 class RecordsController(Controller):
@@ -72,7 +74,11 @@ class RecordsController(Controller):
             as_of=answer.as_of_position,
             record=answer.body,
             names=answer.body["directory"],
-            chosen={"from": _blank(first) or "", "to": _blank(to) or ""},
+            chosen={
+                "from": ui.digits(typed_month(first) or ""),
+                "to": ui.digits(typed_month(to) or ""),
+            },
+            months=month_choices(ui, month_key(day, ui.calendar)),
         )
 
     @get("/meetings/{meeting_id:uuid}")

@@ -15,7 +15,7 @@ from litestar.response import Template
 
 from schemas.codes import SECTORS
 from server.projections.commitments import commitment_rows, today_in_tehran
-from server.projections.deliveries import Filters, deliveries_report
+from server.projections.deliveries import MONTH_TOTALS, Filters, deliveries_report
 from server.projections.model import Conn
 from server.projections.periods import (
     Period,
@@ -33,7 +33,7 @@ from server.projections.who_what_where import who_what_where
 from server.web import charts
 from server.web.directory import directory
 from server.web.frame import OVERSEERS, locale_of, paginate, render, viewer
-from server.web.i18n import Locale
+from server.web.i18n import Locale, typed_month
 from server.web.ledger import latest_events
 from server.web.money import compare_months
 
@@ -50,20 +50,46 @@ def _blank(value: str | None) -> str | None:
     return value.strip() or None if value is not None else None
 
 
+def _bad_month(exc: PeriodError) -> ValidationException:
+    # the error page says in the reader's words how to write a month
+    return ValidationException(str(exc), extra={"label": "bad_month"})
+
+
 def _period(ui: Locale, first: str | None, last: str | None) -> Period:
     try:
-        return parse_period(ui.calendar, _blank(first), _blank(last))
+        return parse_period(ui.calendar, typed_month(first), typed_month(last))
     except PeriodError as exc:
-        raise ValidationException(str(exc)) from None
+        raise _bad_month(exc) from None
 
 
-def _month(ui: Locale, text: str | None) -> int:
-    if _blank(text) is None:
-        return month_key(today_in_tehran(), ui.calendar)
+def _month(ui: Locale, text: str | None) -> int | None:
+    """The month asked for (in any digits), or None when none was."""
+    typed = typed_month(text)
+    if typed is None:
+        return None
     try:
-        return parse_month(str(text).strip(), ui.calendar)
+        return parse_month(typed, ui.calendar)
     except PeriodError as exc:
-        raise ValidationException(str(exc)) from None
+        raise _bad_month(exc) from None
+
+
+def month_choices(ui: Locale, upto: int, count: int = 36) -> list[tuple[str, str]]:
+    """The month picker's list: (value, label) for the `count` months up to `upto`,
+    newest first, values written in the reader's digits (the server reads either)."""
+    keys = [upto]
+    while len(keys) < count:
+        keys.append(previous_month(keys[-1]))
+    return [(ui.digits(format_month(k)), ui.month(k)) for k in keys]
+
+
+async def latest_month_with_data(conn: Conn, names: Any, calendar: str, upto: int) -> int | None:
+    """The latest month at or before `upto` in which any service was delivered."""
+    column = "j_month" if calendar == "jalali" else "g_month"
+    table = names[MONTH_TOTALS["jalali" if calendar == "jalali" else "gregorian"]]
+    found = await conn.fetchval(
+        f"SELECT max({column}) FROM {table} WHERE {column} <= $1 AND deliveries > 0", upto
+    )
+    return None if found is None else int(found)
 
 
 def _compare(
@@ -86,7 +112,23 @@ class ReportsPages(Controller):
     ) -> Template:
         principal = viewer(request)
         ui = locale_of(request)
-        key = _month(ui, month)
+        current = month_key(today_in_tehran(), ui.calendar)
+        asked = _month(ui, month)
+        reader: ReportReader = request.app.state.reports
+        chosen_because = None
+        if asked is None:
+            # a month just begun reads as zeros and large drops: open on the last
+            # complete month, or the latest month with data when that one is empty
+            complete = previous_month(current)
+
+            async def latest(conn: Conn, names: Any) -> int | None:
+                return await latest_month_with_data(conn, names, ui.calendar, complete)
+
+            with_data = (await reader.read_live(("deliveries",), latest)).body
+            key = complete if with_data is None else with_data
+            chosen_because = "month_shown_complete" if key == complete else "month_shown_latest"
+        else:
+            key = asked
         before = previous_month(key)
         first_chart = key
         for _ in range(CHART_MONTHS - 1):
@@ -104,6 +146,10 @@ class ReportsPages(Controller):
                 "totals": [
                     (await deliveries_report(conn, names, (), one(m)))[0] for m in (key, before)
                 ],
+                # the month under way, so far, when another one is shown
+                "current": None
+                if key == current
+                else (await deliveries_report(conn, names, (), one(current)))[0],
                 "sectors": _compare(
                     await deliveries_report(conn, names, ("sector",), one(key)),
                     await deliveries_report(conn, names, ("sector",), one(before)),
@@ -124,7 +170,6 @@ class ReportsPages(Controller):
                 "directory": await directory(conn, names),
             }
 
-        reader: ReportReader = request.app.state.reports
         answer = await reader.read_live(OVERVIEW_PROJECTIONS, query)
         body = answer.body
         overdue = [r for r in body["open"] if r["overdue"]]
@@ -136,12 +181,23 @@ class ReportsPages(Controller):
             month_keys.append(next_month(month_keys[-1]))
         found = {r["month"]: r["total"] for r in body["months"]}
         series = [(ui.month(m), found.get(format_month(m), 0)) for m in month_keys]
+        if key == current:
+            series[-1] = (f"{series[-1][0]} ({ui.t('so_far')})", series[-1][1])
+        month_label = ui.month(key) + (f" ({ui.t('so_far')})" if key == current else "")
         return render(
             request,
             "overview.html",
             "nav_overview",
             as_of=answer.as_of_position,
             month=key,
+            month_label=month_label,
+            last_label=ui.month(before),
+            chosen_because=chosen_because,
+            in_progress=key == current,
+            current=current,
+            current_text=format_month(current),
+            current_totals=body["current"],
+            months=month_choices(ui, current),
             month_text=format_month(key),
             previous=format_month(before),
             following=format_month(next_month(key)),
@@ -210,13 +266,15 @@ class ReportsPages(Controller):
             sums=sums,
             names=answer.body["directory"],
             sectors=[code.code for code in SECTORS],
-            example_month=format_month(month_key(today_in_tehran(), ui.calendar)),
+            example_month=ui.digits(format_month(month_key(today_in_tehran(), ui.calendar))),
+            months=month_choices(ui, month_key(today_in_tehran(), ui.calendar)),
             chosen={
                 "partner": filters.partner or "",
                 "site": filters.site or "",
                 "sector": filters.sector or "",
-                "from": _blank(first) or "",
-                "to": _blank(to) or "",
+                # as the server read them, in the reader's digits
+                "from": ui.digits(typed_month(first) or ""),
+                "to": ui.digits(typed_month(to) or ""),
             },
         )
 
