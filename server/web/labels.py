@@ -255,7 +255,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "choose_month": ("ماه", "Month"),
     "show": ("نمایش", "Show"),
     "month_hint_digits": (
-        "با رقم فارسی یا لاتین، یا از فهرست انتخاب کنید.",
+        "با رقم فارسی یا لاتین بنویسید، یا از فهرست انتخاب کنید.",
         "Type it, or pick one from the list.",
     ),
     "bad_month": (
