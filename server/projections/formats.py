@@ -1,13 +1,18 @@
 """Reports as CSV (a header row, then the rows) and as HXL (the same with a hashtag row
 under the header), with each report's columns and their HXL hashtags.
 
-Lists become `; `-joined text, booleans `true`/`false`, nothing an empty cell."""
+Lists become `; `-joined text, booleans `true`/`false`, nothing an empty cell. Every CSV
+the server writes goes through `to_csv`, which keeps them safe to open in a spreadsheet:
+a text cell that would begin with `=`, `+`, `-`, `@`, TAB or CR begins with `'` instead,
+while the columns listed in NUMBERS stay numbers (a negative one included)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -98,6 +103,38 @@ COMMITMENTS: Columns = (
 )
 
 
+#: The columns that hold numbers, in every report: counts, money (decimal strings) and
+#: percentages. A cell's type comes from its column, never from what its text looks like:
+#: a partner's name "-1" is text, and is escaped as text.
+NUMBERS = frozenset(
+    {
+        "deliveries",
+        "women",
+        "men",
+        "girls",
+        "boys",
+        "other",
+        "total",
+        "pledged",
+        "committed",
+        "disbursed",
+        "outstanding",
+        "fulfilment_percent",
+        "pledges",
+        "disbursements",
+        "days_overdue",
+        "percent",
+        "progress_reports",
+    }
+)
+
+#: What a spreadsheet reads as the start of a formula (OWASP's list: `=`, `+`, `-`, `@`,
+#: and TAB and CR, which some strip before they look).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
 def who_what_where_columns() -> Columns:
     return WHO_WHAT_WHERE
 
@@ -108,14 +145,38 @@ def delivery_columns(group_by: Iterable[str]) -> Columns:
     return (*columns, *_REACHED)
 
 
-def _cell(value: Any) -> str:
+def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return "; ".join(_cell(v) for v in value)
+        return "; ".join(_text(v) for v in value)
     return str(value)
+
+
+def text_cell(value: Any) -> str:
+    """A text cell that no spreadsheet runs as a formula."""
+    text = _text(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def number_cell(value: Any) -> str:
+    """A number column's cell, as the number it is; a value that is not one (which the
+    projections never write) is treated as text rather than trusted."""
+    if value is None:
+        return ""
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
+    text = _text(value)
+    return text if _NUMBER.match(text) else text_cell(text)
+
+
+def cells(values: Mapping[str, Any], columns: Columns) -> list[str]:
+    return [
+        number_cell(values.get(name)) if name in NUMBERS else text_cell(values.get(name))
+        for name, _ in columns
+    ]
 
 
 def to_csv(
@@ -130,5 +191,5 @@ def to_csv(
         writer.writerow([tag for _, tag in columns])
     for row in rows:
         values = row if isinstance(row, Mapping) else msgspec.structs.asdict(row)
-        writer.writerow([_cell(values.get(name)) for name, _ in columns])
+        writer.writerow(cells(values, columns))
     return out.getvalue()
