@@ -3,8 +3,10 @@ reader's language, the navigation their role may use, and rendering and errors a
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,14 +14,20 @@ from urllib.parse import urlencode
 
 import asyncpg
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.response import Redirect, Template
 from litestar.utils.scope.state import ScopeState
 
 from server.auth.tokens import Principal, Role, look_up
 from server.projections.reading import NotCaughtUp, PositionBeyondHead
+from server.web import downloads
 from server.web.directory import partner_names
-from server.web.i18n import LANG_COOKIE, Locale, language_of
+from server.web.i18n import LANG_COOKIE, Locale, language_of, latin_digits
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -159,6 +167,53 @@ async def authenticate_session(request: Request[Any, Any, Any]) -> Response[Any]
     return None
 
 
+def asked_position(request: Request[Any, Any, Any]) -> int | None:
+    """`?at_position=N` (in any digits): the page as the log stood at position N."""
+    text = request.query_params.get("at_position")
+    if text is None or not text.strip():
+        return None
+    value = latin_digits(text.strip())
+    if not value.isascii() or not value.isdigit():
+        raise ValidationException(f"at_position must be a whole number, not {text!r}")
+    return int(value)
+
+
+async def recorded_at(pool: asyncpg.Pool, position: int) -> datetime.datetime | None:
+    """When the event at `position` was appended (None before the first event)."""
+    moment = await pool.fetchval("SELECT recorded_at FROM events WHERE position = $1", position)
+    return moment if isinstance(moment, datetime.datetime) else None
+
+
+async def page(
+    request: Request[Any, Any, Any],
+    template: str,
+    title: str,
+    *,
+    as_of: int,
+    at: int | None = None,
+    tables: Mapping[str, downloads.Table] | None = None,
+    **context: Any,
+) -> Response[Any]:
+    """A page of figures: said to be as of position `as_of` and its time in Tehran, with a
+    banner when it shows a past position (`at`, from `asked_position`), and each of its
+    `tables` offered as a file (which `?download=` answers instead of the page)."""
+    tables = tables or {}
+    stem = template.removesuffix(".html").replace("_", "-")
+    file = downloads.answer(request, tables, stem, as_of)
+    if file is not None:
+        return file
+    return render(
+        request,
+        template,
+        title,
+        as_of=as_of,
+        as_of_time=await recorded_at(request.app.state.pool, as_of),
+        historical=at is not None,
+        downloads=downloads.links(request, tables),
+        **context,
+    )
+
+
 def csrf_token(request: Request[Any, Any, Any]) -> str:
     token = ScopeState.from_scope(request.scope).csrf_token
     return token if isinstance(token, str) else ""
@@ -179,6 +234,10 @@ def render(
     if principal is None:
         principal = state.get("web_principal")
     own = state.get("web_partner_names")
+    # the same page now, and the same page frozen at the position it shows
+    others = [(k, v) for k, v in request.query_params.multi_items() if k != "at_position"]
+    now_query = urlencode(others)
+    frozen_query = urlencode([*others, ("at_position", str(as_of))])
     return Template(
         template_name=template,
         context={
@@ -193,6 +252,11 @@ def render(
             "csrf": csrf_token(request),
             "static": static_url,
             "as_of": as_of,
+            "now_link": request.url.path + (f"?{now_query}" if now_query else ""),
+            "frozen_link": f"{request.url.path}?{frozen_query}",
+            "as_of_time": None,
+            "historical": False,
+            "downloads": {},
             **context,
         },
         status_code=status_code,

@@ -16,6 +16,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "sign_out": ("خروج", "Sign out"),
     "as_of": ("بر پایهٔ رویدادها تا جایگاه", "As of position"),
     "as_of_link": ("نقطهٔ بازرسی این جایگاه", "the checkpoint of this position"),
+    "as_of_time": ("داده‌ها تا", "Data as of"),
+    "at_position": ("جایگاه", "position"),
+    "as_of_freeze": ("پیوند ثابت به همین داده‌ها", "Link to this data as it stands"),
+    "historical": (
+        "این صفحه داده‌ها را چنان‌که بودند نشان می‌دهد، تا",
+        "This page shows the data as it stood at",
+    ),
+    "historical_now": ("دیدن داده‌های امروز", "See today's data"),
+    "download": ("دریافت جدول", "Download the table"),
     "print": ("چاپ", "Print"),
     "apply": ("اعمال", "Apply"),
     "all": ("همه", "All"),
@@ -289,6 +298,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "event_ChallengeReported": ("گزارش چالش", "Challenge reported"),
     "event_PeriodLocked": ("قفل‌شدن دوره", "Period locked"),
     "event_PeriodUnlocked": ("بازشدن قفل دوره", "Period unlocked"),
+    "event_TargetSet": ("تعیین هدف", "Target set"),
     # errors
     "forbidden": ("دسترسی به این صفحه برای نقش شما مجاز نیست.", "Your role may not see this page."),
     "not_found": ("پیدا نشد.", "Not found."),

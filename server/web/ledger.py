@@ -10,10 +10,9 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Template
 
 from schemas.events import EVENT_TYPES as CONTRACT_TYPES
 from server.audit.checkpoints import Checkpoint, checkpoint_at, latest_checkpoint
@@ -21,7 +20,10 @@ from server.audit.merkle import verify_consistency, verify_inclusion
 from server.audit.signing import NoteError
 from server.audit.tree_store import AuditTreeError, prove_consistency, prove_inclusion
 from server.eventstore.records import decode_entry
-from server.web.frame import render, require_overseer, viewer
+from server.projections.reading import PositionBeyondHead
+from server.web import tables
+from server.web.downloads import Table
+from server.web.frame import asked_position, page, require_overseer, viewer
 
 PAGE = 50
 SCAN = 100_000
@@ -81,14 +83,19 @@ class LedgerController(Controller):
         type: FromQuery[str | None] = None,
         stream: FromQuery[str | None] = None,
         before: FromQuery[int | None] = None,
-    ) -> Template:
+    ) -> Response[Any]:
         require_overseer(viewer(request))
         pool: asyncpg.Pool = request.app.state.pool
+        at = asked_position(request)
         chosen_type = (type or "").strip() or None
         if chosen_type is not None and chosen_type not in EVENT_TYPES:
             raise ValidationException(f"no event type {chosen_type!r}")
         chosen_stream = (stream or "").strip() or None
         head = int(await pool.fetchval("SELECT last_position FROM log_head"))
+        if at is not None:
+            if at > head:
+                raise PositionBeyondHead("at_position", at, head)
+            head = at
         upto = head if before is None else min(head, before - 1)
         # newest first, walking the primary key down; a filter is checked as it goes, over
         # at most SCAN positions a page, so a rare type costs the same as a common one
@@ -109,11 +116,13 @@ class LedgerController(Controller):
             older = rows[-1]["position"] if rows[-1]["position"] > 1 else None
         else:
             older = lowest + 1 if lowest > 0 else None
-        return render(
+        return await page(
             request,
             "log.html",
             "nav_log",
             as_of=head,
+            at=at,
+            tables={"log": Table(tables.EVENTS, rows)},
             rows=rows,
             types=EVENT_TYPES,
             chosen={"type": chosen_type or "", "stream": chosen_stream or ""},
@@ -122,7 +131,9 @@ class LedgerController(Controller):
         )
 
     @get("/log/{position:int}")
-    async def receipt(self, request: Request[Any, Any, Any], position: FromPath[int]) -> Template:
+    async def receipt(
+        self, request: Request[Any, Any, Any], position: FromPath[int]
+    ) -> Response[Any]:
         require_overseer(viewer(request))
         pool: asyncpg.Pool = request.app.state.pool
         record = await pool.fetchrow(f"SELECT {_COLUMNS} FROM events WHERE position = $1", position)
@@ -146,7 +157,7 @@ class LedgerController(Controller):
                     checkpoint.root_hash,
                 )
                 proof = {"ok": ok, "hashes": [b64(h) for h in found.proof], "error": None}
-        return render(
+        return await page(
             request,
             "receipt.html",
             "receipt",
@@ -161,7 +172,7 @@ class LedgerController(Controller):
     @get("/audit")
     async def audit(
         self, request: Request[Any, Any, Any], position: FromQuery[int | None] = None
-    ) -> Template:
+    ) -> Response[Any]:
         viewer(request)
         pool: asyncpg.Pool = request.app.state.pool
         head = int(await pool.fetchval("SELECT last_position FROM log_head"))
@@ -175,7 +186,7 @@ class LedgerController(Controller):
             if not 1 <= position <= head:
                 raise ValidationException(f"position {position} is not in the log (1..{head})")
             covering = await covering_checkpoint(pool, position)
-        return render(
+        return await page(
             request,
             "audit.html",
             "nav_audit",

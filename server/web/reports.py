@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.exceptions import ValidationException
 from litestar.params import FromQuery
-from litestar.response import Template
 
 from schemas.codes import SECTORS
+from server.projections import formats
 from server.projections.commitments import commitment_rows, today_in_tehran
 from server.projections.deliveries import MONTH_TOTALS, Filters, deliveries_report
 from server.projections.model import Conn
@@ -22,6 +22,7 @@ from server.projections.periods import (
     PeriodError,
     format_month,
     month_key,
+    month_values,
     next_month,
     parse_month,
     parse_period,
@@ -30,15 +31,17 @@ from server.projections.pledge_months import month_rows
 from server.projections.pledges import partner_rows, pledge_rows, totals
 from server.projections.reading import ReportReader
 from server.projections.who_what_where import who_what_where
-from server.web import charts
+from server.web import charts, tables
 from server.web.directory import directory
-from server.web.frame import OVERSEERS, locale_of, paginate, render, viewer
+from server.web.downloads import Table, named
+from server.web.frame import OVERSEERS, asked_position, locale_of, page, paginate, viewer
 from server.web.i18n import Locale, typed_month
 from server.web.ledger import latest_events
 from server.web.money import compare_months
 
 OVERVIEW_PROJECTIONS = ("directory", "deliveries", "pledges", "commitments")
 CHART_MONTHS = 6
+MONTH_FIELDS = ("month", "month_label_fa", "month_label_en")
 
 
 def previous_month(key: int) -> int:
@@ -102,6 +105,61 @@ def _compare(
     return sorted(rows, key=lambda r: (-r["this"], -r["last"], r["key"]))
 
 
+def _overview_tables(
+    ui: Locale,
+    body: dict[str, Any],
+    money_months: dict[str, list[dict[str, Any]]],
+    events: list[dict[str, Any]] | None,
+    key: int,
+    before: int,
+) -> dict[str, Table]:
+    """The overview's tables as files, row for row as drawn."""
+    this, last = format_month(key), format_month(before)
+
+    def compared(rows: list[dict[str, Any]], column: str) -> list[dict[str, Any]]:
+        lines = [
+            {
+                column: r["key"],
+                "month": this,
+                "total": r["this"],
+                "previous_month": last,
+                "previous_total": r["last"],
+                "change": r["this"] - r["last"],
+            }
+            for r in rows
+        ]
+        return named(lines, ui, body["directory"], partner=None)
+
+    def dated(rows: list[dict[str, Any]], month: str, previous: str) -> list[dict[str, Any]]:
+        return [{**r, "month": month, "previous_month": previous} for r in rows]
+
+    totals = [
+        dict(zip(MONTH_FIELDS, month_values(m, ui.calendar), strict=True)) | t
+        for m, t in zip((key, before), body["totals"], strict=True)
+    ]
+    money = body["money"]
+    found = {
+        "totals": Table(tables.MONTH_TOTALS, totals),
+        "by-sector": Table(tables.BY_SECTOR, compared(body["sectors"], "sector")),
+        "by-site": Table(tables.BY_SITE, compared(body["sites"], "site_id")),
+        "money-months": Table(tables.MONEY_MONTHS, dated(money_months["committed"], this, last)),
+        "money-months-apart": Table(
+            tables.MONEY_MONTHS,
+            dated(money_months["uncommitted"] + money_months["cancelled"], this, last),
+        ),
+        "money-totals": Table(
+            tables.MONEY_TOTALS, [{**r, "status": "committed"} for r in money["committed"]]
+        ),
+        "money-totals-apart": Table(
+            tables.MONEY_TOTALS,
+            [{**r, "status": s} for s in ("uncommitted", "cancelled") for r in money[s]],
+        ),
+    }
+    if events is not None:
+        found["events"] = Table(tables.EVENTS, events)
+    return found
+
+
 class ReportsPages(Controller):
     path = "/"
     include_in_schema = False
@@ -109,9 +167,10 @@ class ReportsPages(Controller):
     @get("/")
     async def overview(
         self, request: Request[Any, Any, Any], month: FromQuery[str | None] = None
-    ) -> Template:
+    ) -> Response[Any]:
         principal = viewer(request)
         ui = locale_of(request)
+        at = asked_position(request)
         current = month_key(today_in_tehran(), ui.calendar)
         asked = _month(ui, month)
         reader: ReportReader = request.app.state.reports
@@ -124,7 +183,7 @@ class ReportsPages(Controller):
             async def latest(conn: Conn, names: Any) -> int | None:
                 return await latest_month_with_data(conn, names, ui.calendar, complete)
 
-            with_data = (await reader.read_live(("deliveries",), latest)).body
+            with_data = (await reader.read_at(("deliveries",), latest, at)).body
             key = complete if with_data is None else with_data
             chosen_because = "month_shown_complete" if key == complete else "month_shown_latest"
         else:
@@ -170,7 +229,7 @@ class ReportsPages(Controller):
                 "directory": await directory(conn, names),
             }
 
-        answer = await reader.read_live(OVERVIEW_PROJECTIONS, query)
+        answer = await reader.read_at(OVERVIEW_PROJECTIONS, query, at)
         body = answer.body
         overdue = [r for r in body["open"] if r["overdue"]]
         events = None
@@ -184,11 +243,14 @@ class ReportsPages(Controller):
         if key == current:
             series[-1] = (f"{series[-1][0]} ({ui.t('so_far')})", series[-1][1])
         month_label = ui.month(key) + (f" ({ui.t('so_far')})" if key == current else "")
-        return render(
+        money_months = compare_months(body["money_months"], format_month(key), format_month(before))
+        return await page(
             request,
             "overview.html",
             "nav_overview",
             as_of=answer.as_of_position,
+            at=at,
+            tables=_overview_tables(ui, body, money_months, events, key, before),
             month=key,
             month_label=month_label,
             last_label=ui.month(before),
@@ -206,9 +268,7 @@ class ReportsPages(Controller):
             sectors=body["sectors"],
             sites=body["sites"],
             money=body["money"],
-            money_months=compare_months(
-                body["money_months"], format_month(key), format_month(before)
-            ),
+            money_months=money_months,
             open_count=len(body["open"]),
             overdue=overdue,
             events=events,
@@ -234,9 +294,10 @@ class ReportsPages(Controller):
         site: FromQuery[str | None] = None,
         sector: FromQuery[str | None] = None,
         to: FromQuery[str | None] = None,
-    ) -> Template:
+    ) -> Response[Any]:
         viewer(request)
         ui = locale_of(request)
+        at = asked_position(request)
         first = request.query_params.get("from")
         filters = Filters(
             period=_period(ui, first, to),
@@ -252,16 +313,18 @@ class ReportsPages(Controller):
             }
 
         reader: ReportReader = request.app.state.reports
-        answer = await reader.read_live(("directory", "deliveries"), query)
+        answer = await reader.read_at(("directory", "deliveries"), query, at)
         rows = answer.body["rows"]
         sums = {c: sum(r[c] for r in rows) for c in ("women", "men", "girls", "boys", "other")}
         sums["total"] = sum(r["total"] for r in rows)
         sums["deliveries"] = sum(r["deliveries"] for r in rows)
-        return render(
+        return await page(
             request,
             "who_what_where.html",
             "nav_www",
             as_of=answer.as_of_position,
+            at=at,
+            tables={"www": Table(formats.who_what_where_columns(), rows)},
             rows=rows,
             sums=sums,
             names=answer.body["directory"],
@@ -281,9 +344,10 @@ class ReportsPages(Controller):
     @get("/pledges")
     async def pledges_page(
         self, request: Request[Any, Any, Any], partner: FromQuery[str | None] = None
-    ) -> Template:
+    ) -> Response[Any]:
         viewer(request)
         ui = locale_of(request)
+        at = asked_position(request)
         chosen = _blank(partner)
         period = Period(calendar=ui.calendar)
 
@@ -297,15 +361,30 @@ class ReportsPages(Controller):
             }
 
         reader: ReportReader = request.app.state.reports
-        answer = await reader.read_live(("directory", "pledges"), query)
+        answer = await reader.read_at(("directory", "pledges"), query, at)
         body = answer.body
         committed = [r for r in body["by_partner"] if r["status"] == "committed"]
         rows, pager = paginate(request, body["rows"])
-        return render(
+        money = body["totals"]
+        return await page(
             request,
             "pledges.html",
             "nav_pledges",
             as_of=answer.as_of_position,
+            at=at,
+            tables={
+                "money-totals": Table(
+                    tables.MONEY_TOTALS, [{**r, "status": "committed"} for r in money["committed"]]
+                ),
+                "money-totals-apart": Table(
+                    tables.MONEY_TOTALS,
+                    [{**r, "status": s} for s in ("uncommitted", "cancelled") for r in money[s]],
+                ),
+                "pledges": Table(
+                    tables.NAMED_PLEDGES,
+                    named(rows, ui, body["directory"], site=None, sector=None),
+                ),
+            },
             rows=rows,
             pager=pager,
             totals=body["totals"],
@@ -330,8 +409,10 @@ class ReportsPages(Controller):
         request: Request[Any, Any, Any],
         status: FromQuery[str | None] = None,
         owner: FromQuery[str | None] = None,
-    ) -> Template:
+    ) -> Response[Any]:
         viewer(request)
+        ui = locale_of(request)
+        at = asked_position(request)
         chosen_status = _blank(status)
         if chosen_status not in (None, "open", "overdue", "fulfilled", "withdrawn"):
             raise ValidationException(f"no status {chosen_status!r}")
@@ -351,18 +432,23 @@ class ReportsPages(Controller):
             }
 
         reader: ReportReader = request.app.state.reports
-        answer = await reader.read_live(("directory", "commitments", "partner_record"), query)
+        answer = await reader.read_at(("directory", "commitments", "partner_record"), query, at)
         # overdue first, longest overdue on top; then the rest by due date
         rows = sorted(
             answer.body["rows"],
             key=lambda r: (not r["overdue"], -(r["days_overdue"] or 0), r["due_on"]),
         )
         rows, pager = paginate(request, rows)
-        return render(
+        shown = named(
+            rows, ui, answer.body["directory"], partner="owner_partner_id", site=None, sector=None
+        )
+        return await page(
             request,
             "commitments.html",
             "nav_commitments",
             as_of=answer.as_of_position,
+            at=at,
+            tables={"commitments": Table(tables.NAMED_COMMITMENTS, shown)},
             rows=rows,
             pager=pager,
             names=answer.body["directory"],
