@@ -226,6 +226,14 @@ class PeriodUnlockedIn(
     data: events.PeriodUnlocked
 
 
+class TargetSetIn(
+    EventInBase, frozen=True, forbid_unknown_fields=True, kw_only=True, tag="TargetSet"
+):
+    """Append a TargetSet event."""
+
+    data: events.TargetSet
+
+
 #: Any one event to append; decode a body with `EVENT_BODY` to accept one or an array.
 EventIn: TypeAlias = (
     PartnerRegisteredIn
@@ -250,6 +258,7 @@ EventIn: TypeAlias = (
     | ChallengeReportedIn
     | PeriodLockedIn
     | PeriodUnlockedIn
+    | TargetSetIn
 )
 
 #: The body of POST /v1/events: one event, or an array of them (the batch limit of

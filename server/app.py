@@ -19,6 +19,7 @@ from server.api.health import HealthController
 from server.api.metrics import MetricsController
 from server.api.openapi import install_event_body_schema
 from server.api.problems import EXCEPTION_HANDLERS
+from server.api.progress import ProgressController
 from server.api.reports import ReportsController
 from server.audit.checkpoints import Checkpointer
 from server.audit.signing import Signer, load_or_create_key
@@ -102,6 +103,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
             ContractController,
             EventsController,
             ReportsController,
+            ProgressController,
             AdminProjectionsController,
             AuditController,
             *web_routers(settings),

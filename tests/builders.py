@@ -257,6 +257,21 @@ def period_unlocked(month: str = "2025-03", **overrides: Any) -> Data:
     }
 
 
+def target_set(target_id: str | None = None, partner_id: str = PARTNER, **overrides: Any) -> Data:
+    return {
+        "target_id": _id(target_id),
+        "partner_id": partner_id,
+        "sector": "education",
+        "site_id": SITE,
+        "activity": "Catch-up classes",
+        "period_start": "2025-01-01",
+        "period_end": "2025-06-30",
+        "beneficiaries": {"women": 0, "men": 0, "girls": 300, "boys": 280},
+        "reason": "Plan agreed at the education working group",
+        **overrides,
+    }
+
+
 #: Event type name -> builder of valid data for it.
 BUILDERS: dict[str, Callable[..., Data]] = {
     "PartnerRegistered": partner_registered,
@@ -281,6 +296,7 @@ BUILDERS: dict[str, Callable[..., Data]] = {
     "ChallengeReported": challenge_reported,
     "PeriodLocked": period_locked,
     "PeriodUnlocked": period_unlocked,
+    "TargetSet": target_set,
 }
 
 

@@ -75,6 +75,7 @@ CONTRACT_V1_TYPES = [
     "ChallengeReported",
     "PeriodLocked",
     "PeriodUnlocked",
+    "TargetSet",
 ]
 
 canonical = msgspec.json.Encoder(order="sorted")
@@ -551,6 +552,7 @@ STREAM_PREFIX = {
     "CommitmentFulfilled": "commitment_id",
     "CommitmentWithdrawn": "commitment_id",
     "ChallengeReported": "challenge_id",
+    "TargetSet": "target_id",
 }
 
 

@@ -35,6 +35,7 @@ POSTERS: dict[str, frozenset[Role]] = {
     "ChallengeReported": frozenset({P, C}),
     "PeriodLocked": frozenset({C}),
     "PeriodUnlocked": frozenset({C}),
+    "TargetSet": frozenset({C, P}),
 }
 
 # For a partner: the data field naming the partner the event is for (it must be theirs)
@@ -43,6 +44,7 @@ OWN_DATA_FIELD: dict[str, str] = {
     "ServiceDelivered": "partner_id",
     "ReportPresented": "partner_id",
     "ChallengeReported": "partner_id",
+    "TargetSet": "partner_id",
 }
 
 # For a partner: the aggregate attribute naming whose stream it is (pledger, deliverer, owner)
@@ -55,6 +57,7 @@ OWN_AGGREGATE_ATTRIBUTE: dict[str, str] = {
     "DeliveryRetracted": "partner_id",
     "CommitmentProgressReported": "owner_partner_id",
     "CommitmentFulfilled": "owner_partner_id",
+    "TargetSet": "partner_id",
 }
 
 

@@ -148,6 +148,36 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
+PROGRESS_GROUPS: Mapping[str, Columns] = {
+    "partner": (("partner_id", "#org+impl+code"),),
+    "sector": (("sector", "#sector+code"),),
+    "site": (("site_id", "#loc+code"),),
+    "month": _DELIVERY_GROUPS["month"],
+}
+
+COMPLETENESS: Columns = (
+    ("partner_id", "#org+impl+code"),
+    ("partner_name_fa", "#org+impl+name+i_fa"),
+    ("partner_name_en", "#org+impl+name+i_en"),
+    ("month", "#date+month"),
+    ("reported", "#status+reported"),
+    ("deliveries", "#activity+num"),
+    ("total", "#reached+total"),
+    ("has_target", "#status+targeted"),
+)
+
+
+def progress_columns(group_by: Iterable[str]) -> Columns:
+    chosen = set(group_by)
+    columns = [c for group, cs in PROGRESS_GROUPS.items() if group in chosen for c in cs]
+    return (
+        *columns,
+        ("planned", "#targeted+total"),
+        ("reached", "#reached+total"),
+        ("reached_percent", "#indicator+reached+pct"),
+    )
+
+
 def who_what_where_columns() -> Columns:
     return WHO_WHAT_WHERE
 
