@@ -102,6 +102,7 @@ def navigation(principal: Principal) -> list[NavItem]:
     items = [
         NavItem("/", "nav_overview"),
         NavItem("/who-what-where", "nav_www"),
+        NavItem("/progress", "nav_progress"),
         NavItem("/pledges", "nav_pledges"),
         NavItem("/commitments", "nav_commitments"),
     ]

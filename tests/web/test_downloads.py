@@ -152,3 +152,29 @@ async def test_every_page_answers_at_a_past_position_in_persian_digits_too(visit
         assert await visit.page.locator(".as-of").get_attribute("data-as-of") == str(at), path
     response = await visit.open("/who-what-where?at_position=99999999")
     assert response.status == 400
+
+
+async def test_the_progress_page_is_the_progress_report(visit: Visit) -> None:
+    await visit.sign_in("demo-coordinator")
+    await visit.language("fa")
+    await visit.open("/progress?from=۱۴۰۵-۰۲&to=۱۴۰۵-۰۷")
+    drawn = await visit.page.locator("#progress-partner tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.dataset.key, r.querySelector('[data-planned]').dataset.planned,"
+        " r.querySelector('[data-reached]').dataset.reached])"
+    )
+    report = await visit.site.api(
+        "/v1/reports/progress?group_by=partner&calendar=jalali&from=1405-02&to=1405-07"
+    )
+    assert drawn == [
+        [r["partner_id"], str(r["planned"]), str(r["reached"])] for r in report["rows"]
+    ]
+    assert any(int(planned) > 0 for _, planned, _ in drawn)
+    month = await visit.page.locator("#f-month").input_value()
+    latin = month.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))
+    complete = await visit.site.api(
+        f"/v1/reports/progress?view=completeness&calendar=jalali&month={latin}"
+    )
+    states = await visit.page.locator("#completeness tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.dataset.partner, r.dataset.reported])"
+    )
+    assert states == [[r["partner_id"], "yes" if r["reported"] else "no"] for r in complete["rows"]]

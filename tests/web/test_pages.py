@@ -23,6 +23,7 @@ async def pages(site: Site) -> dict[str, str]:
     return {
         "overview": "/",
         "who-what-where": "/who-what-where",
+        "progress": "/progress",
         "pledges": "/pledges",
         "commitments": "/commitments",
         "partners": "/partners",
