@@ -242,6 +242,14 @@ class WitnessRetiredIn(
     data: events.WitnessRetired
 
 
+class TargetSetIn(
+    EventInBase, frozen=True, forbid_unknown_fields=True, kw_only=True, tag="TargetSet"
+):
+    """Append a TargetSet event."""
+
+    data: events.TargetSet
+
+
 #: Any one event to append; decode a body with `EVENT_BODY` to accept one or an array.
 EventIn: TypeAlias = (
     PartnerRegisteredIn
@@ -268,6 +276,7 @@ EventIn: TypeAlias = (
     | PeriodUnlockedIn
     | WitnessRegisteredIn
     | WitnessRetiredIn
+    | TargetSetIn
 )
 
 #: The body of POST /v1/events: one event, or an array of 1 to 1,000 of them (the API

@@ -346,6 +346,30 @@ class ChallengeReported(EventData, frozen=True, forbid_unknown_fields=True, kw_o
     description: Text
 
 
+# --- targets ----------------------------------------------------------------------
+
+
+class TargetSet(EventData, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """How many a partner plans to reach in a sector (at a site, by an activity) over a
+    period: reports set it against the beneficiaries delivered (planned vs reached).
+
+    A later TargetSet with the same `target_id` replaces the target as a whole.
+    Rules: the partner is registered and stays the target's partner; the site, if
+    any, is registered; period_end >= period_start."""
+
+    stream_field: ClassVar[str | None] = "target_id"
+
+    target_id: uuid.UUID
+    partner_id: Slug
+    sector: Sector
+    site_id: Slug | None = None
+    activity: Name | None = None
+    period_start: datetime.date
+    period_end: datetime.date
+    beneficiaries: Beneficiaries
+    reason: Text | None = None
+
+
 # --- periods ----------------------------------------------------------------------
 
 
@@ -430,6 +454,7 @@ _ALL: tuple[type[EventData], ...] = (
     PeriodUnlocked,
     WitnessRegistered,
     WitnessRetired,
+    TargetSet,
 )
 
 #: Event type name -> the Struct of its `data`, current version.
@@ -444,9 +469,10 @@ def stream_of(type_name: str, data: EventData) -> str:
 
     `partner-{partner_id}`, `site-{site_id}`, `pledge-{pledge_id}` (DisbursementRecorded
     included), `delivery-{delivery_id}`, `meeting-{meeting_id}` (ReportPresented
-    included), `commitment-{commitment_id}`, `challenge-{challenge_id}`, and `periods`
-    for PeriodLocked and PeriodUnlocked, `witness-{witness_name}` for the witness events.
-    UUIDs appear in lowercase hyphenated form.
+    included), `commitment-{commitment_id}`, `challenge-{challenge_id}`,
+    `target-{target_id}`, and `periods` for PeriodLocked and PeriodUnlocked,
+    `witness-{witness_name}` for the witness events. UUIDs appear in lowercase
+    hyphenated form.
     Raises KeyError for an unknown type and TypeError when `data` is not its Struct."""
     cls = EVENT_TYPES[type_name]
     if not isinstance(data, cls):

@@ -23,6 +23,7 @@ from server.api.methods import options_name_every_method
 from server.api.metrics import MetricsController
 from server.api.openapi import install_event_body_schema
 from server.api.problems import EXCEPTION_HANDLERS
+from server.api.progress import ProgressController
 from server.api.reports import ReportsController
 from server.api.witnesses import WitnessController
 from server.audit.checkpoints import Checkpointer
@@ -110,6 +111,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
             EventsController,
             ImportsController,
             ReportsController,
+            ProgressController,
             AdminProjectionsController,
             AuditController,
             WitnessController,

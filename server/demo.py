@@ -72,6 +72,8 @@ PROGRAMMES = [
     ("directorate", "return-centre", "administrative_services", "Census card renewal"),
 ]
 MONTHS = [(2026, m) for m in range(5, 11)]  # May to October 2026
+# how many more contacts a programme of these sectors reaches than one of the others
+SCALE = {"food_security": 6, "health": 3, "administrative_services": 8}
 MEETING = uid("meeting:tehran-2026-10")
 
 
@@ -231,13 +233,44 @@ def scenario() -> Iterator[tuple[Principal, list[dict[str, Any]]]]:
         ],
     )
 
+    # each programme's plan for May to December 2026, set with the coordinator; some
+    # run ahead of it and some behind, as plans do
+    pace = [0.8, 1.3, 1.0, 0.7, 1.1, 0.9, 1.2, 1.0]
+    yield (
+        COORDINATOR,
+        [
+            _event(
+                "TargetSet",
+                f"target:{partner}:{site}:{sector}",
+                {
+                    "target_id": uid(f"target:{partner}:{site}:{sector}"),
+                    "partner_id": partner,
+                    "sector": sector,
+                    "site_id": site,
+                    "activity": activity,
+                    "period_start": "2026-05-01",
+                    "period_end": "2026-12-31",
+                    "beneficiaries": {
+                        k: round(v * 8 * scale * factor)  # eight months
+                        for k, v in (("women", 20), ("men", 12), ("girls", 26), ("boys", 26))
+                    },
+                    "reason": "Plan agreed at the Tehran partners' meeting",
+                },
+            )
+            for (partner, site, sector, activity), factor in zip(PROGRAMMES, pace, strict=True)
+            for scale in [
+                {"food_security": 6, "health": 3, "administrative_services": 8}.get(sector, 1)
+            ]
+            for months in [8]
+        ],
+    )
     rng = random.Random(1405)
     for year, month in MONTHS:
         start, end = date(year, month, 1), _month_end(year, month)
         batches: dict[str, list[dict[str, Any]]] = {}
         for partner, site, sector, activity in PROGRAMMES:
             label = f"delivery:{partner}:{site}:{sector}:{year}-{month:02d}"
-            scale = {"food_security": 6, "health": 3, "administrative_services": 8}.get(sector, 1)
+            scale = SCALE.get(sector, 1)
             batches.setdefault(partner, []).append(
                 _event(
                     "ServiceDelivered",

@@ -274,6 +274,21 @@ def witness_registered(
     }
 
 
+def target_set(target_id: str | None = None, partner_id: str = PARTNER, **overrides: Any) -> Data:
+    return {
+        "target_id": _id(target_id),
+        "partner_id": partner_id,
+        "sector": "education",
+        "site_id": SITE,
+        "activity": "Catch-up classes",
+        "period_start": "2025-01-01",
+        "period_end": "2025-06-30",
+        "beneficiaries": {"women": 0, "men": 0, "girls": 300, "boys": 280},
+        "reason": "Plan agreed at the education working group",
+        **overrides,
+    }
+
+
 def witness_retired(witness_name: str = WITNESS, **overrides: Any) -> Data:
     return {"witness_name": witness_name, "reason": "The key's laptop was lost", **overrides}
 
@@ -304,6 +319,7 @@ BUILDERS: dict[str, Callable[..., Data]] = {
     "PeriodUnlocked": period_unlocked,
     "WitnessRegistered": witness_registered,
     "WitnessRetired": witness_retired,
+    "TargetSet": target_set,
 }
 
 

@@ -77,6 +77,7 @@ CONTRACT_V1_TYPES = [
     "PeriodUnlocked",
     "WitnessRegistered",
     "WitnessRetired",
+    "TargetSet",
 ]
 
 canonical = msgspec.json.Encoder(order="sorted")
@@ -555,6 +556,7 @@ STREAM_PREFIX = {
     "ChallengeReported": "challenge_id",
     "WitnessRegistered": "witness_name",
     "WitnessRetired": "witness_name",
+    "TargetSet": "target_id",
 }
 
 

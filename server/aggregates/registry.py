@@ -19,6 +19,7 @@ from server.aggregates.partner import Partner, PartnerAlreadyRegistered, Unknown
 from server.aggregates.periods import PeriodNotLocked, Periods
 from server.aggregates.pledge import Pledge, PledgeAlreadyMade, UnknownPledge
 from server.aggregates.site import Site, SiteAlreadyRegistered, UnknownSite
+from server.aggregates.target import Target
 from server.aggregates.witness import UnknownWitness, Witness, WitnessAlreadyRegistered
 
 #: Event type -> the aggregate whose stream it is appended to (and which holds its class).
@@ -47,6 +48,7 @@ AGGREGATE_OF: dict[str, type[HamkariAggregate]] = {
     "PeriodUnlocked": Periods,
     "WitnessRegistered": Witness,
     "WitnessRetired": Witness,
+    "TargetSet": Target,
 }
 
 Create = Callable[[Any, Context], HamkariAggregate]
@@ -111,6 +113,14 @@ def decide(
         assert isinstance(current, Periods)
         current.lock(data)
         return current
+    if type_name == "TargetSet":
+        # the first sets the target, later ones (same target_id) replace it
+        assert isinstance(data, events.TargetSet)
+        if current is None:
+            return Target.set(data, ctx)
+        assert isinstance(current, Target)
+        current.replace(data, ctx)
+        return current
     if type_name in _CREATE:
         create, exists = _CREATE[type_name]
         if current is not None:
@@ -148,6 +158,8 @@ def related_streams(type_name: str, data: EventData, current: HamkariAggregate |
         streams = Challenge.streams_to_report(data)
     elif isinstance(data, events.WitnessRegistered):
         streams = Witness.streams_to_register(data)
+    elif isinstance(data, events.TargetSet):
+        streams = Target.streams_to_set(data)
     own = stream_of(type_name, data)
     return [s for s in dict.fromkeys(streams) if s != own]
 

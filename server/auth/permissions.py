@@ -37,6 +37,7 @@ POSTERS: dict[str, frozenset[Role]] = {
     "PeriodUnlocked": frozenset({C}),
     "WitnessRegistered": frozenset({A}),
     "WitnessRetired": frozenset({A}),
+    "TargetSet": frozenset({C, P}),
 }
 
 # For a partner: the data field naming the partner the event is for (it must be theirs)
@@ -45,6 +46,7 @@ OWN_DATA_FIELD: dict[str, str] = {
     "ServiceDelivered": "partner_id",
     "ReportPresented": "partner_id",
     "ChallengeReported": "partner_id",
+    "TargetSet": "partner_id",
 }
 
 # For a partner: the aggregate attribute naming whose stream it is (pledger, deliverer, owner)
@@ -57,6 +59,7 @@ OWN_AGGREGATE_ATTRIBUTE: dict[str, str] = {
     "DeliveryRetracted": "partner_id",
     "CommitmentProgressReported": "owner_partner_id",
     "CommitmentFulfilled": "owner_partner_id",
+    "TargetSet": "partner_id",
 }
 
 

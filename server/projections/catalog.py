@@ -8,9 +8,10 @@ from server.projections.directory import DIRECTORY
 from server.projections.model import Projection
 from server.projections.partner_record import PARTNER_RECORD
 from server.projections.pledges import PLEDGES
+from server.projections.targets import TARGETS
 
 PROJECTIONS: dict[str, Projection] = {
-    p.name: p for p in (DIRECTORY, DELIVERIES, PLEDGES, COMMITMENTS, PARTNER_RECORD)
+    p.name: p for p in (DIRECTORY, DELIVERIES, PLEDGES, COMMITMENTS, PARTNER_RECORD, TARGETS)
 }
 
 #: Report -> the projections it reads (its as_of_position is the lowest of theirs).
@@ -20,6 +21,7 @@ REPORTS: dict[str, tuple[str, ...]] = {
     "pledges": ("pledges",),
     "commitments": ("commitments",),
     "partner": ("directory", "deliveries", "pledges", "commitments", "partner_record"),
+    "progress": ("directory", "deliveries", "targets"),
 }
 
 

@@ -125,6 +125,19 @@ NUMBERS = frozenset(
         "days_overdue",
         "percent",
         "progress_reports",
+        # the dashboard's own tables (server/web/tables.py) and the progress report
+        "previous_total",
+        "change",
+        "this_pledged",
+        "this_disbursed",
+        "last_pledged",
+        "last_disbursed",
+        "position",
+        "planned",
+        "reached",
+        "reached_percent",
+        "targets",
+        "partners",
     }
 )
 
@@ -133,6 +146,36 @@ NUMBERS = frozenset(
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+PROGRESS_GROUPS: Mapping[str, Columns] = {
+    "partner": (("partner_id", "#org+impl+code"),),
+    "sector": (("sector", "#sector+code"),),
+    "site": (("site_id", "#loc+code"),),
+    "month": _DELIVERY_GROUPS["month"],
+}
+
+COMPLETENESS: Columns = (
+    ("partner_id", "#org+impl+code"),
+    ("partner_name_fa", "#org+impl+name+i_fa"),
+    ("partner_name_en", "#org+impl+name+i_en"),
+    ("month", "#date+month"),
+    ("reported", "#status+reported"),
+    ("deliveries", "#activity+num"),
+    ("total", "#reached+total"),
+    ("has_target", "#status+targeted"),
+)
+
+
+def progress_columns(group_by: Iterable[str]) -> Columns:
+    chosen = set(group_by)
+    columns = [c for group, cs in PROGRESS_GROUPS.items() if group in chosen for c in cs]
+    return (
+        *columns,
+        ("planned", "#targeted+total"),
+        ("reached", "#reached+total"),
+        ("reached_percent", "#indicator+reached+pct"),
+    )
 
 
 def who_what_where_columns() -> Columns:
@@ -192,4 +235,38 @@ def to_csv(
     for row in rows:
         values = row if isinstance(row, Mapping) else msgspec.structs.asdict(row)
         writer.writerow(cells(values, columns))
+    return out.getvalue()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx_value(name: str, value: Any) -> Any:
+    """A number column's cell as a number (int or exact decimal), anything else as the
+    same escaped text a CSV cell carries: a workbook runs a formula as readily as a CSV."""
+    if name in NUMBERS and value is not None and not isinstance(value, bool):
+        if isinstance(value, int | Decimal):
+            return value
+        text = _text(value)
+        if _NUMBER.match(text):
+            return Decimal(text) if "." in text else int(text)
+    return text_cell(value) if value is not None else None
+
+
+def to_xlsx(
+    rows: Iterable[Mapping[str, Any] | msgspec.Struct], columns: Columns, *, sheet: str
+) -> bytes:
+    """An XLSX workbook of one sheet: the header row, the HXL hashtag row (as the import
+    templates have it, so a file goes back into humanitarian tooling), then the rows."""
+    from openpyxl import Workbook  # imported here: only a download needs it
+
+    book = Workbook(write_only=True)
+    page = book.create_sheet(title=sheet[:31])
+    page.append([name for name, _ in columns])
+    page.append([tag for _, tag in columns])
+    for row in rows:
+        values = row if isinstance(row, Mapping) else msgspec.structs.asdict(row)
+        page.append([_xlsx_value(name, values.get(name)) for name, _ in columns])
+    out = io.BytesIO()
+    book.save(out)
     return out.getvalue()

@@ -71,16 +71,21 @@ class ReportReader:
         min_position: int | None = None,
     ) -> Answer[T]:
         names = REPORTS[report]
-        if at is not None:
-            head = await log_head(self.pool)
-            if at > head:
-                raise PositionBeyondHead("at_position", at, head)
-            async with self._history:
-                body = await at_position(self.pool, projections_named(names), at, query)
-            return Answer(at, body)
-        if min_position is not None:
+        if at is None and min_position is not None:
             await self.wait_for(names, min_position)
-        return await self.read_live(names, query)
+        return await self.read_at(names, query, at)
+
+    async def read_at(self, names: tuple[str, ...], query: Query[T], at: int | None) -> Answer[T]:
+        """`query` over the projections `names`, live (`at` None) or as the log stood
+        at position `at`: the dashboard's pages read this way, the reports through `read`."""
+        if at is None:
+            return await self.read_live(names, query)
+        head = await log_head(self.pool)
+        if at > head:
+            raise PositionBeyondHead("at_position", at, head)
+        async with self._history:
+            body = await at_position(self.pool, projections_named(names), at, query)
+        return Answer(at, body)
 
     async def wait_for(self, names: tuple[str, ...], position: int) -> None:
         """Return once every projection in `names` reached `position`, within wait_max."""

@@ -35,6 +35,10 @@ def _anchor(ui: Locale, start: bool) -> str:
     return "start" if start == (ui.dir == "ltr") else "end"
 
 
+def _semicolon(ui: Locale) -> str:
+    return "؛ " if ui.lang == "fa" else "; "
+
+
 def _fit(label: str, chars: int = 30) -> str:
     """A label that fits its column (about 7 px a character at 12 px)."""
     return label if len(label) <= chars else label[: chars - 1].rstrip() + "…"
@@ -55,7 +59,7 @@ def _hbars(items: Sequence[tuple[str, float, str]], ui: Locale, title: str, scal
             f'<text x="{_x(ui, LABEL + length + 6):.1f}" y="{y + 17}"'
             f' text-anchor="{_anchor(ui, True)}" class="chart-value">{escape(text)}</text>'
         )
-    alt = "; ".join(f"{label} {text}" for label, _, text in items)
+    alt = _semicolon(ui).join(f"{label} {text}" for label, _, text in items)
     return _svg(WIDTH, max(ROW, len(items) * ROW), title, alt, body)
 
 
@@ -90,5 +94,5 @@ def columns(items: Sequence[tuple[str, int]], ui: Locale, title: str) -> Markup:
             f'<text x="{middle:.1f}" y="{base + 18}" text-anchor="middle"'
             f' class="chart-label"><title>{escape(label)}</title>{escape(_fit(label))}</text>'
         )
-    alt = "; ".join(f"{label} {ui.num(v)}" for label, v in items)
+    alt = _semicolon(ui).join(f"{label} {ui.num(v)}" for label, v in items)
     return _svg(WIDTH, height, title, alt, body)

@@ -3,8 +3,10 @@ reader's language, the navigation their role may use, and rendering and errors a
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,14 +14,21 @@ from urllib.parse import urlencode
 
 import asyncpg
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.response import Redirect, Template
 from litestar.utils.scope.state import ScopeState
 
 from server.auth.permissions import may_read_record
 from server.auth.tokens import Principal, Role, look_up
 from server.projections.reading import NotCaughtUp, PositionBeyondHead
-from server.web.i18n import LANG_COOKIE, Locale, language_of
+from server.web import downloads
+from server.web.directory import partner_names
+from server.web.i18n import LANG_COOKIE, Locale, language_of, latin_digits
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -94,6 +103,7 @@ def navigation(principal: Principal) -> list[NavItem]:
     items = [
         NavItem("/", "nav_overview"),
         NavItem("/who-what-where", "nav_www"),
+        NavItem("/progress", "nav_progress"),
         NavItem("/pledges", "nav_pledges"),
         NavItem("/commitments", "nav_commitments"),
     ]
@@ -150,8 +160,60 @@ async def authenticate_session(request: Request[Any, Any, Any]) -> Response[Any]
     if principal is None:
         request.clear_session()
         return Redirect("/sign-in", status_code=303)
-    request.scope.setdefault("state", {})["web_principal"] = principal
+    state = request.scope.setdefault("state", {})
+    state["web_principal"] = principal
+    if principal.partner_id is not None:
+        state["web_partner_names"] = await partner_names(
+            request.app.state.pool, principal.partner_id
+        )
     return None
+
+
+def asked_position(request: Request[Any, Any, Any]) -> int | None:
+    """`?at_position=N` (in any digits): the page as the log stood at position N."""
+    text = request.query_params.get("at_position")
+    if text is None or not text.strip():
+        return None
+    value = latin_digits(text.strip())
+    if not value.isascii() or not value.isdigit():
+        raise ValidationException(f"at_position must be a whole number, not {text!r}")
+    return int(value)
+
+
+async def recorded_at(pool: asyncpg.Pool, position: int) -> datetime.datetime | None:
+    """When the event at `position` was appended (None before the first event)."""
+    moment = await pool.fetchval("SELECT recorded_at FROM events WHERE position = $1", position)
+    return moment if isinstance(moment, datetime.datetime) else None
+
+
+async def page(
+    request: Request[Any, Any, Any],
+    template: str,
+    title: str,
+    *,
+    as_of: int,
+    at: int | None = None,
+    tables: Mapping[str, downloads.Table] | None = None,
+    **context: Any,
+) -> Response[Any]:
+    """A page of figures: said to be as of position `as_of` and its time in Tehran, with a
+    banner when it shows a past position (`at`, from `asked_position`), and each of its
+    `tables` offered as a file (which `?download=` answers instead of the page)."""
+    tables = tables or {}
+    stem = template.removesuffix(".html").replace("_", "-")
+    file = downloads.answer(request, tables, stem, as_of)
+    if file is not None:
+        return file
+    return render(
+        request,
+        template,
+        title,
+        as_of=as_of,
+        as_of_time=await recorded_at(request.app.state.pool, as_of),
+        historical=at is not None,
+        downloads=downloads.links(request, tables),
+        **context,
+    )
 
 
 def csrf_token(request: Request[Any, Any, Any]) -> str:
@@ -170,20 +232,33 @@ def render(
     **context: Any,
 ) -> Template:
     ui = locale_of(request)
+    state = request.scope.get("state", {})
     if principal is None:
-        principal = request.scope.get("state", {}).get("web_principal")
+        principal = state.get("web_principal")
+    own = state.get("web_partner_names")
+    # the same page now, and the same page frozen at the position it shows
+    others = [(k, v) for k, v in request.query_params.multi_items() if k != "at_position"]
+    now_query = urlencode(others)
+    frozen_query = urlencode([*others, ("at_position", str(as_of))])
     return Template(
         template_name=template,
         context={
             "ui": ui,
             "title": ui.t(title),
             "principal": principal,
+            # the header names a partner's organisation, in the reader's language
+            "organisation": ui.name(*own) if own else (principal and principal.partner_id),
             "nav": navigation(principal) if principal else [],
             "path": request.url.path,
             "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             "csrf": csrf_token(request),
             "static": static_url,
             "as_of": as_of,
+            "now_link": request.url.path + (f"?{now_query}" if now_query else ""),
+            "frozen_link": f"{request.url.path}?{frozen_query}",
+            "as_of_time": None,
+            "historical": False,
+            "downloads": {},
             **context,
         },
         status_code=status_code,
@@ -220,4 +295,15 @@ def html_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     else:
         raise exc
     label = _ERROR_LABELS.get(status, "error")
-    return render(request, "error.html", "error", status_code=status, message=label, detail=detail)
+    # a page's own errors name a label that says in the reader's words what to fix
+    extra = exc.extra if isinstance(exc, HTTPException) else None
+    hint = extra.get("label") if isinstance(extra, dict) else None
+    return render(
+        request,
+        "error.html",
+        "error",
+        status_code=status,
+        message=label,
+        hint=hint,
+        detail=detail,
+    )

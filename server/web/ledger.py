@@ -10,10 +10,9 @@ from typing import Annotated, Any
 
 import asyncpg
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromQuery
-from litestar.response import Template
 
 from schemas.events import EVENT_TYPES as CONTRACT_TYPES
 from server.api.parameters import BLANK_OR_STREAM, blank_or, position
@@ -23,7 +22,10 @@ from server.audit.merkle import verify_consistency, verify_inclusion
 from server.audit.signing import NoteError
 from server.audit.tree_store import AuditTreeError, prove_consistency, prove_inclusion
 from server.eventstore.records import decode_entry
-from server.web.frame import render, require_overseer, viewer
+from server.projections.reading import PositionBeyondHead
+from server.web import tables
+from server.web.downloads import Table
+from server.web.frame import asked_position, page, require_overseer, viewer
 
 PAGE = 50
 SCAN = 100_000
@@ -83,14 +85,19 @@ class LedgerController(Controller):
         type: FromQuery[str | None] = None,
         stream: Annotated[str | None, blank_or(BLANK_OR_STREAM, "a stream")] = None,
         before: Annotated[int | None, position("newer than this", minimum=1)] = None,
-    ) -> Template:
+    ) -> Response[Any]:
         require_overseer(viewer(request))
         pool: asyncpg.Pool = request.app.state.pool
+        at = asked_position(request)
         chosen_type = (type or "").strip() or None
         if chosen_type is not None and chosen_type not in EVENT_TYPES:
             raise ValidationException(f"no event type {chosen_type!r}")
         chosen_stream = (stream or "").strip() or None
         head = int(await pool.fetchval("SELECT last_position FROM log_head"))
+        if at is not None:
+            if at > head:
+                raise PositionBeyondHead("at_position", at, head)
+            head = at
         upto = head if before is None else min(head, before - 1)
         # newest first, walking the primary key down; a filter is checked as it goes, over
         # at most SCAN positions a page, so a rare type costs the same as a common one
@@ -111,11 +118,13 @@ class LedgerController(Controller):
             older = rows[-1]["position"] if rows[-1]["position"] > 1 else None
         else:
             older = lowest + 1 if lowest > 0 else None
-        return render(
+        return await page(
             request,
             "log.html",
             "nav_log",
             as_of=head,
+            at=at,
+            tables={"log": Table(tables.EVENTS, rows)},
             rows=rows,
             types=EVENT_TYPES,
             chosen={"type": chosen_type or "", "stream": chosen_stream or ""},
@@ -128,7 +137,7 @@ class LedgerController(Controller):
         self,
         request: Request[Any, Any, Any],
         position: Annotated[int, position_of("an event's position", minimum=1, path=True)],
-    ) -> Template:
+    ) -> Response[Any]:
         require_overseer(viewer(request))
         pool: asyncpg.Pool = request.app.state.pool
         record = await pool.fetchrow(f"SELECT {_COLUMNS} FROM events WHERE position = $1", position)
@@ -152,7 +161,7 @@ class LedgerController(Controller):
                     checkpoint.root_hash,
                 )
                 proof = {"ok": ok, "hashes": [b64(h) for h in found.proof], "error": None}
-        return render(
+        return await page(
             request,
             "receipt.html",
             "receipt",
@@ -169,7 +178,7 @@ class LedgerController(Controller):
         self,
         request: Request[Any, Any, Any],
         position: Annotated[int | None, position_of("an event's position", minimum=1)] = None,
-    ) -> Template:
+    ) -> Response[Any]:
         viewer(request)
         pool: asyncpg.Pool = request.app.state.pool
         head = int(await pool.fetchval("SELECT last_position FROM log_head"))
@@ -188,7 +197,7 @@ class LedgerController(Controller):
             if not 1 <= position <= head:
                 raise ValidationException(f"position {position} is not in the log (1..{head})")
             covering = await covering_checkpoint(pool, position)
-        return render(
+        return await page(
             request,
             "audit.html",
             "nav_audit",

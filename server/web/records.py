@@ -8,10 +8,10 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from server.api.parameters import slug
 from server.auth.tokens import Role
@@ -19,10 +19,14 @@ from server.projections.commitments import commitment_rows, today_in_tehran
 from server.projections.deliveries import Filters
 from server.projections.model import Conn
 from server.projections.partner_record import partner_record
+from server.projections.periods import month_key
 from server.projections.reading import ReportReader
+from server.web import tables
 from server.web.directory import directory
-from server.web.frame import locale_of, render, require_own_record, viewer
-from server.web.reports import _blank, _period
+from server.web.downloads import Table, named
+from server.web.frame import asked_position, locale_of, page, require_own_record, viewer
+from server.web.i18n import typed_month
+from server.web.reports import _period, month_choices
 
 
 class RecordsController(Controller):
@@ -30,8 +34,9 @@ class RecordsController(Controller):
     include_in_schema = False
 
     @get("/partners")
-    async def partners(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+    async def partners(self, request: Request[Any, Any, Any]) -> Response[Any]:
         principal = viewer(request)
+        at = asked_position(request)
         if principal.role is Role.PARTNER:
             return Redirect(f"/partners/{principal.partner_id}", status_code=303)
 
@@ -39,9 +44,14 @@ class RecordsController(Controller):
             return await directory(conn, names)
 
         reader: ReportReader = request.app.state.reports
-        answer = await reader.read_live(("directory",), query)
-        return render(
-            request, "partners.html", "nav_partners", as_of=answer.as_of_position, names=answer.body
+        answer = await reader.read_at(("directory",), query, at)
+        return await page(
+            request,
+            "partners.html",
+            "nav_partners",
+            as_of=answer.as_of_position,
+            at=at,
+            names=answer.body,
         )
 
     @get("/partners/{partner_id:str}")
@@ -50,10 +60,11 @@ class RecordsController(Controller):
         request: Request[Any, Any, Any],
         partner_id: Annotated[str, slug("a partner_id", path=True)],
         to: FromQuery[str | None] = None,
-    ) -> Template:
+    ) -> Response[Any]:
         principal = viewer(request)
         require_own_record(principal, partner_id)
         ui = locale_of(request)
+        at = asked_position(request)
         first = request.query_params.get("from")
         filters = Filters(period=_period(ui, first, to))
         day = today_in_tehran()
@@ -63,24 +74,56 @@ class RecordsController(Controller):
             return None if record is None else {**record, "directory": await directory(conn, names)}
 
         reader: ReportReader = request.app.state.reports
-        answer = await reader.read("partner", query)
+        answer = await reader.read("partner", query, at=at)
         if answer.body is None:
             raise NotFoundException(f"no partner {partner_id!r} is registered")
-        return render(
+        record, names = answer.body, answer.body["directory"]
+        money = record["pledges"]["totals"]["committed"]
+        return await page(
             request,
             "partner.html",
             "nav_partners",
             as_of=answer.as_of_position,
+            at=at,
+            tables={
+                "deliveries": Table(
+                    tables.PARTNER_DELIVERIES, named(record["rows"], ui, names, partner=None)
+                ),
+                "money-totals": Table(
+                    tables.MONEY_TOTALS, [{**r, "status": "committed"} for r in money]
+                ),
+                "pledges": Table(
+                    tables.NAMED_PLEDGES,
+                    named(record["pledges"]["rows"], ui, names, site=None, sector=None),
+                ),
+                "commitments": Table(
+                    tables.NAMED_COMMITMENTS,
+                    named(
+                        record["commitments"],
+                        ui,
+                        names,
+                        partner="owner_partner_id",
+                        site=None,
+                        sector=None,
+                    ),
+                ),
+            },
             record=answer.body,
             names=answer.body["directory"],
-            chosen={"from": _blank(first) or "", "to": _blank(to) or ""},
+            chosen={
+                "from": ui.digits(typed_month(first) or ""),
+                "to": ui.digits(typed_month(to) or ""),
+            },
+            months=month_choices(ui, month_key(day, ui.calendar)),
         )
 
     @get("/meetings/{meeting_id:uuid}")
     async def meeting(
         self, request: Request[Any, Any, Any], meeting_id: FromPath[uuid.UUID]
-    ) -> Template:
+    ) -> Response[Any]:
         principal = viewer(request)
+        ui = locale_of(request)
+        at = asked_position(request)
 
         async def query(conn: Conn, names: Any) -> dict[str, Any] | None:
             meeting = await conn.fetchrow(
@@ -106,7 +149,7 @@ class RecordsController(Controller):
             }
 
         reader: ReportReader = request.app.state.reports
-        answer = await reader.read_live(("directory", "commitments", "partner_record"), query)
+        answer = await reader.read_at(("directory", "commitments", "partner_record"), query, at)
         body = answer.body
         if principal.role is Role.PARTNER:
             # authorized before existence: a meeting that is not there was not attended
@@ -118,11 +161,21 @@ class RecordsController(Controller):
                 raise PermissionDeniedException("a partner sees the meetings it attended")
         if body is None:
             raise NotFoundException(f"no meeting {meeting_id}")
-        return render(
+        shown = named(
+            body["commitments"],
+            ui,
+            body["directory"],
+            partner="owner_partner_id",
+            site=None,
+            sector=None,
+        )
+        return await page(
             request,
             "meeting.html",
             "meeting",
             as_of=answer.as_of_position,
+            at=at,
+            tables={"commitments": Table(tables.NAMED_COMMITMENTS, shown)},
             names=body["directory"],
             **{k: v for k, v in body.items() if k != "directory"},
         )

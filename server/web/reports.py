@@ -8,21 +8,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.exceptions import ValidationException
 from litestar.params import FromQuery
-from litestar.response import Template
 
 from schemas.codes import SECTORS
 from server.api.parameters import BLANK_OR_CODE, BLANK_OR_SLUG, blank_or
+from server.projections import formats
 from server.projections.commitments import commitment_rows, today_in_tehran
-from server.projections.deliveries import Filters, deliveries_report
+from server.projections.deliveries import MONTH_TOTALS, Filters, deliveries_report
 from server.projections.model import Conn
 from server.projections.periods import (
     Period,
     PeriodError,
     format_month,
     month_key,
+    month_values,
     next_month,
     parse_month,
     parse_period,
@@ -31,10 +32,11 @@ from server.projections.pledge_months import month_rows
 from server.projections.pledges import partner_rows, pledge_rows, totals
 from server.projections.reading import ReportReader
 from server.projections.who_what_where import who_what_where
-from server.web import charts
+from server.web import charts, tables
 from server.web.directory import directory
-from server.web.frame import OVERSEERS, locale_of, paginate, render, viewer
-from server.web.i18n import Locale
+from server.web.downloads import Table, named
+from server.web.frame import OVERSEERS, asked_position, locale_of, page, paginate, viewer
+from server.web.i18n import Locale, typed_month
 from server.web.ledger import latest_events
 from server.web.money import compare_months
 
@@ -43,6 +45,7 @@ PartnerChoice = Annotated[str | None, blank_or(BLANK_OR_SLUG, "a partner_id")]
 
 OVERVIEW_PROJECTIONS = ("directory", "deliveries", "pledges", "commitments")
 CHART_MONTHS = 6
+MONTH_FIELDS = ("month", "month_label_fa", "month_label_en")
 
 
 def previous_month(key: int) -> int:
@@ -54,20 +57,46 @@ def _blank(value: str | None) -> str | None:
     return value.strip() or None if value is not None else None
 
 
+def _bad_month(exc: PeriodError) -> ValidationException:
+    # the error page says in the reader's words how to write a month
+    return ValidationException(str(exc), extra={"label": "bad_month"})
+
+
 def _period(ui: Locale, first: str | None, last: str | None) -> Period:
     try:
-        return parse_period(ui.calendar, _blank(first), _blank(last))
+        return parse_period(ui.calendar, typed_month(first), typed_month(last))
     except PeriodError as exc:
-        raise ValidationException(str(exc)) from None
+        raise _bad_month(exc) from None
 
 
-def _month(ui: Locale, text: str | None) -> int:
-    if _blank(text) is None:
-        return month_key(today_in_tehran(), ui.calendar)
+def _month(ui: Locale, text: str | None) -> int | None:
+    """The month asked for (in any digits), or None when none was."""
+    typed = typed_month(text)
+    if typed is None:
+        return None
     try:
-        return parse_month(str(text).strip(), ui.calendar)
+        return parse_month(typed, ui.calendar)
     except PeriodError as exc:
-        raise ValidationException(str(exc)) from None
+        raise _bad_month(exc) from None
+
+
+def month_choices(ui: Locale, upto: int, count: int = 36) -> list[tuple[str, str]]:
+    """The month picker's list: (value, label) for the `count` months up to `upto`,
+    newest first, values written in the reader's digits (the server reads either)."""
+    keys = [upto]
+    while len(keys) < count:
+        keys.append(previous_month(keys[-1]))
+    return [(ui.digits(format_month(k)), ui.month(k)) for k in keys]
+
+
+async def latest_month_with_data(conn: Conn, names: Any, calendar: str, upto: int) -> int | None:
+    """The latest month at or before `upto` in which any service was delivered."""
+    column = "j_month" if calendar == "jalali" else "g_month"
+    table = names[MONTH_TOTALS["jalali" if calendar == "jalali" else "gregorian"]]
+    found = await conn.fetchval(
+        f"SELECT max({column}) FROM {table} WHERE {column} <= $1 AND deliveries > 0", upto
+    )
+    return None if found is None else int(found)
 
 
 def _compare(
@@ -80,6 +109,61 @@ def _compare(
     return sorted(rows, key=lambda r: (-r["this"], -r["last"], r["key"]))
 
 
+def _overview_tables(
+    ui: Locale,
+    body: dict[str, Any],
+    money_months: dict[str, list[dict[str, Any]]],
+    events: list[dict[str, Any]] | None,
+    key: int,
+    before: int,
+) -> dict[str, Table]:
+    """The overview's tables as files, row for row as drawn."""
+    this, last = format_month(key), format_month(before)
+
+    def compared(rows: list[dict[str, Any]], column: str) -> list[dict[str, Any]]:
+        lines = [
+            {
+                column: r["key"],
+                "month": this,
+                "total": r["this"],
+                "previous_month": last,
+                "previous_total": r["last"],
+                "change": r["this"] - r["last"],
+            }
+            for r in rows
+        ]
+        return named(lines, ui, body["directory"], partner=None)
+
+    def dated(rows: list[dict[str, Any]], month: str, previous: str) -> list[dict[str, Any]]:
+        return [{**r, "month": month, "previous_month": previous} for r in rows]
+
+    totals = [
+        dict(zip(MONTH_FIELDS, month_values(m, ui.calendar), strict=True)) | t
+        for m, t in zip((key, before), body["totals"], strict=True)
+    ]
+    money = body["money"]
+    found = {
+        "totals": Table(tables.MONTH_TOTALS, totals),
+        "by-sector": Table(tables.BY_SECTOR, compared(body["sectors"], "sector")),
+        "by-site": Table(tables.BY_SITE, compared(body["sites"], "site_id")),
+        "money-months": Table(tables.MONEY_MONTHS, dated(money_months["committed"], this, last)),
+        "money-months-apart": Table(
+            tables.MONEY_MONTHS,
+            dated(money_months["uncommitted"] + money_months["cancelled"], this, last),
+        ),
+        "money-totals": Table(
+            tables.MONEY_TOTALS, [{**r, "status": "committed"} for r in money["committed"]]
+        ),
+        "money-totals-apart": Table(
+            tables.MONEY_TOTALS,
+            [{**r, "status": s} for s in ("uncommitted", "cancelled") for r in money[s]],
+        ),
+    }
+    if events is not None:
+        found["events"] = Table(tables.EVENTS, events)
+    return found
+
+
 class ReportsPages(Controller):
     path = "/"
     include_in_schema = False
@@ -87,10 +171,27 @@ class ReportsPages(Controller):
     @get("/")
     async def overview(
         self, request: Request[Any, Any, Any], month: FromQuery[str | None] = None
-    ) -> Template:
+    ) -> Response[Any]:
         principal = viewer(request)
         ui = locale_of(request)
-        key = _month(ui, month)
+        at = asked_position(request)
+        current = month_key(today_in_tehran(), ui.calendar)
+        asked = _month(ui, month)
+        reader: ReportReader = request.app.state.reports
+        chosen_because = None
+        if asked is None:
+            # a month just begun reads as zeros and large drops: open on the last
+            # complete month, or the latest month with data when that one is empty
+            complete = previous_month(current)
+
+            async def latest(conn: Conn, names: Any) -> int | None:
+                return await latest_month_with_data(conn, names, ui.calendar, complete)
+
+            with_data = (await reader.read_at(("deliveries",), latest, at)).body
+            key = complete if with_data is None else with_data
+            chosen_because = "month_shown_complete" if key == complete else "month_shown_latest"
+        else:
+            key = asked
         before = previous_month(key)
         first_chart = key
         for _ in range(CHART_MONTHS - 1):
@@ -108,6 +209,10 @@ class ReportsPages(Controller):
                 "totals": [
                     (await deliveries_report(conn, names, (), one(m)))[0] for m in (key, before)
                 ],
+                # the month under way, so far, when another one is shown
+                "current": None
+                if key == current
+                else (await deliveries_report(conn, names, (), one(current)))[0],
                 "sectors": _compare(
                     await deliveries_report(conn, names, ("sector",), one(key)),
                     await deliveries_report(conn, names, ("sector",), one(before)),
@@ -128,8 +233,7 @@ class ReportsPages(Controller):
                 "directory": await directory(conn, names),
             }
 
-        reader: ReportReader = request.app.state.reports
-        answer = await reader.read_live(OVERVIEW_PROJECTIONS, query)
+        answer = await reader.read_at(OVERVIEW_PROJECTIONS, query, at)
         body = answer.body
         overdue = [r for r in body["open"] if r["overdue"]]
         events = None
@@ -140,12 +244,26 @@ class ReportsPages(Controller):
             month_keys.append(next_month(month_keys[-1]))
         found = {r["month"]: r["total"] for r in body["months"]}
         series = [(ui.month(m), found.get(format_month(m), 0)) for m in month_keys]
-        return render(
+        if key == current:
+            series[-1] = (f"{series[-1][0]} ({ui.t('so_far')})", series[-1][1])
+        month_label = ui.month(key) + (f" ({ui.t('so_far')})" if key == current else "")
+        money_months = compare_months(body["money_months"], format_month(key), format_month(before))
+        return await page(
             request,
             "overview.html",
             "nav_overview",
             as_of=answer.as_of_position,
+            at=at,
+            tables=_overview_tables(ui, body, money_months, events, key, before),
             month=key,
+            month_label=month_label,
+            last_label=ui.month(before),
+            chosen_because=chosen_because,
+            in_progress=key == current,
+            current=current,
+            current_text=format_month(current),
+            current_totals=body["current"],
+            months=month_choices(ui, current),
             month_text=format_month(key),
             previous=format_month(before),
             following=format_month(next_month(key)),
@@ -154,9 +272,7 @@ class ReportsPages(Controller):
             sectors=body["sectors"],
             sites=body["sites"],
             money=body["money"],
-            money_months=compare_months(
-                body["money_months"], format_month(key), format_month(before)
-            ),
+            money_months=money_months,
             open_count=len(body["open"]),
             overdue=overdue,
             events=events,
@@ -182,9 +298,10 @@ class ReportsPages(Controller):
         site: Annotated[str | None, blank_or(BLANK_OR_SLUG, "a site_id")] = None,
         sector: Annotated[str | None, blank_or(BLANK_OR_CODE, "a sector code")] = None,
         to: FromQuery[str | None] = None,
-    ) -> Template:
+    ) -> Response[Any]:
         viewer(request)
         ui = locale_of(request)
+        at = asked_position(request)
         first = request.query_params.get("from")
         filters = Filters(
             period=_period(ui, first, to),
@@ -200,36 +317,41 @@ class ReportsPages(Controller):
             }
 
         reader: ReportReader = request.app.state.reports
-        answer = await reader.read_live(("directory", "deliveries"), query)
+        answer = await reader.read_at(("directory", "deliveries"), query, at)
         rows = answer.body["rows"]
         sums = {c: sum(r[c] for r in rows) for c in ("women", "men", "girls", "boys", "other")}
         sums["total"] = sum(r["total"] for r in rows)
         sums["deliveries"] = sum(r["deliveries"] for r in rows)
-        return render(
+        return await page(
             request,
             "who_what_where.html",
             "nav_www",
             as_of=answer.as_of_position,
+            at=at,
+            tables={"www": Table(formats.who_what_where_columns(), rows)},
             rows=rows,
             sums=sums,
             names=answer.body["directory"],
             sectors=[code.code for code in SECTORS],
-            example_month=format_month(month_key(today_in_tehran(), ui.calendar)),
+            example_month=ui.digits(format_month(month_key(today_in_tehran(), ui.calendar))),
+            months=month_choices(ui, month_key(today_in_tehran(), ui.calendar)),
             chosen={
                 "partner": filters.partner or "",
                 "site": filters.site or "",
                 "sector": filters.sector or "",
-                "from": _blank(first) or "",
-                "to": _blank(to) or "",
+                # as the server read them, in the reader's digits
+                "from": ui.digits(typed_month(first) or ""),
+                "to": ui.digits(typed_month(to) or ""),
             },
         )
 
     @get("/pledges")
     async def pledges_page(
         self, request: Request[Any, Any, Any], partner: PartnerChoice = None
-    ) -> Template:
+    ) -> Response[Any]:
         viewer(request)
         ui = locale_of(request)
+        at = asked_position(request)
         chosen = _blank(partner)
         period = Period(calendar=ui.calendar)
 
@@ -243,15 +365,30 @@ class ReportsPages(Controller):
             }
 
         reader: ReportReader = request.app.state.reports
-        answer = await reader.read_live(("directory", "pledges"), query)
+        answer = await reader.read_at(("directory", "pledges"), query, at)
         body = answer.body
         committed = [r for r in body["by_partner"] if r["status"] == "committed"]
         rows, pager = paginate(request, body["rows"])
-        return render(
+        money = body["totals"]
+        return await page(
             request,
             "pledges.html",
             "nav_pledges",
             as_of=answer.as_of_position,
+            at=at,
+            tables={
+                "money-totals": Table(
+                    tables.MONEY_TOTALS, [{**r, "status": "committed"} for r in money["committed"]]
+                ),
+                "money-totals-apart": Table(
+                    tables.MONEY_TOTALS,
+                    [{**r, "status": s} for s in ("uncommitted", "cancelled") for r in money[s]],
+                ),
+                "pledges": Table(
+                    tables.NAMED_PLEDGES,
+                    named(rows, ui, body["directory"], site=None, sector=None),
+                ),
+            },
             rows=rows,
             pager=pager,
             totals=body["totals"],
@@ -276,8 +413,10 @@ class ReportsPages(Controller):
         request: Request[Any, Any, Any],
         status: FromQuery[str | None] = None,
         owner: PartnerChoice = None,
-    ) -> Template:
+    ) -> Response[Any]:
         viewer(request)
+        ui = locale_of(request)
+        at = asked_position(request)
         chosen_status = _blank(status)
         if chosen_status not in (None, "open", "overdue", "fulfilled", "withdrawn"):
             raise ValidationException(f"no status {chosen_status!r}")
@@ -297,18 +436,23 @@ class ReportsPages(Controller):
             }
 
         reader: ReportReader = request.app.state.reports
-        answer = await reader.read_live(("directory", "commitments", "partner_record"), query)
+        answer = await reader.read_at(("directory", "commitments", "partner_record"), query, at)
         # overdue first, longest overdue on top; then the rest by due date
         rows = sorted(
             answer.body["rows"],
             key=lambda r: (not r["overdue"], -(r["days_overdue"] or 0), r["due_on"]),
         )
         rows, pager = paginate(request, rows)
-        return render(
+        shown = named(
+            rows, ui, answer.body["directory"], partner="owner_partner_id", site=None, sector=None
+        )
+        return await page(
             request,
             "commitments.html",
             "nav_commitments",
             as_of=answer.as_of_position,
+            at=at,
+            tables={"commitments": Table(tables.NAMED_COMMITMENTS, shown)},
             rows=rows,
             pager=pager,
             names=answer.body["directory"],

@@ -35,12 +35,13 @@ from server.web.frame import (
     html_error,
 )
 from server.web.ledger import LedgerController
+from server.web.progress import ProgressPages
 from server.web.records import RecordsController
 from server.web.reports import ReportsPages
 
 #: every path the dashboard serves; the bearer-token middleware skips them
 WEB_PATHS = (
-    r"^/(?:$|(?:sign-in|sign-out|language|static|who-what-where|pledges|commitments"
+    r"^/(?:$|(?:sign-in|sign-out|language|static|who-what-where|progress|pledges|commitments"
     r"|partners|meetings|log|audit)(?:/|$))"
 )
 
@@ -100,7 +101,13 @@ def web_routers(settings: Settings) -> list[Router]:
     )
     pages = Router(
         path="/",
-        route_handlers=[AccessController, ReportsPages, RecordsController, LedgerController],
+        route_handlers=[
+            AccessController,
+            ReportsPages,
+            ProgressPages,
+            RecordsController,
+            LedgerController,
+        ],
         middleware=[
             DefineMiddleware(_session_middleware, config=session),
             DefineMiddleware(CSRFMiddleware, config=csrf),

@@ -31,6 +31,9 @@ COMMITMENT, COMMITMENT2 = (
 )
 
 
+TARGET = "5e7d9c3b-1a2f-4e6d-8c0b-9a8f7e6d5c4b"
+
+
 def history() -> World:
     """Every event type at least once, each stream with several events where it can."""
     world = registered(
@@ -65,6 +68,8 @@ def history() -> World:
         ("PeriodUnlocked", b.period_unlocked("2025-03")),
         ("WitnessRegistered", b.witness_registered(partner_id="nrc")),
         ("WitnessRetired", b.witness_retired()),
+        ("TargetSet", b.target_set(TARGET)),
+        ("TargetSet", b.target_set(TARGET, site_id=None, reason="No longer tied to one site")),
     )
     evidence = [str(i) for i in sorted(world.event_ids)[:2]]
     world.record("CommitmentFulfilled", b.commitment_fulfilled(COMMITMENT, evidence=evidence))

@@ -23,6 +23,7 @@ async def pages(site: Site) -> dict[str, str]:
     return {
         "overview": "/",
         "who-what-where": "/who-what-where",
+        "progress": "/progress",
         "pledges": "/pledges",
         "commitments": "/commitments",
         "partners": "/partners",
@@ -75,7 +76,7 @@ async def test_the_language_chosen_is_remembered(visit: Visit) -> None:
     assert await visit.page.locator("html").get_attribute("dir") == "ltr"
     await visit.language("fa")
     await visit.open("/pledges")
-    assert await visit.page.locator("h1").inner_text() == "تعهدات مالی"
+    assert await visit.page.locator("h1").inner_text() == "وعده‌های کمک"
     # months are in the page's calendar: switching drops them and keeps the other filters
     await visit.open("/who-what-where?sector=education&from=1405-02&to=1405-07")
     await visit.language("en")
