@@ -64,7 +64,10 @@ class Row:
     url: str
     expected: dict[str, Expected]
     other: str | None = None
-    body: Callable[[str], dict[str, Any]] | None = field(default=None, compare=False)
+    # the body, given the partner it is for: JSON, or (media type, bytes) for a file
+    body: Callable[[str], dict[str, Any] | tuple[str, bytes]] | None = field(
+        default=None, compare=False
+    )
 
 
 def api(
@@ -112,6 +115,12 @@ def page(
     }
 
 
+def challenges_file(partner_id: str) -> tuple[str, bytes]:
+    """A spreadsheet of one challenge, as a partner's or a coordinator's import sends it."""
+    rows = f"partner_id,site_id,sector,description\n{partner_id},gol-tappeh,education,Transport\n"
+    return "text/csv", rows.encode()
+
+
 def challenge(partner_id: str) -> dict[str, Any]:
     data = BUILDERS["ChallengeReported"](partner_id=partner_id, site_id="gol-tappeh")
     return {"type": "ChallengeReported", "id": str(uuid.uuid4()), "data": data}
@@ -149,6 +158,17 @@ TABLE: dict[tuple[str, str], Row] = {
         other="/v1/events",
         body=challenge,
     ),
+    # spreadsheets: a template for anyone signed in; an import (a dry run here) for
+    # those who may post the type, of their own rows
+    ("GET", "/v1/imports/templates/{type_name}"): Row(
+        "/v1/imports/templates/ChallengeReported?format=csv", READERS
+    ),
+    ("POST", "/v1/imports"): Row(
+        "/v1/imports?type=ChallengeReported&dry_run=true",
+        api(admin=403, coordinator=200, auditor=403, partner=200, other_partner=403),
+        other="/v1/imports?type=ChallengeReported&dry_run=true",
+        body=challenges_file,
+    ),
     # reading the log and streams
     ("GET", "/v1/events"): Row("/v1/events?limit=5", OVERSEERS),
     ("GET", "/v1/streams/{stream}/events"): Row(
@@ -165,6 +185,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/v1/reports/who-what-where"): Row("/v1/reports/who-what-where", READERS),
     ("GET", "/v1/reports/deliveries"): Row("/v1/reports/deliveries", READERS),
     ("GET", "/v1/reports/pledges"): Row("/v1/reports/pledges", READERS),
+    ("GET", "/v1/reports/progress"): Row("/v1/reports/progress", READERS),
     ("GET", "/v1/reports/commitments"): Row("/v1/reports/commitments", READERS),
     ("GET", "/v1/reports/partners/{partner_id}"): Row(
         "/v1/reports/partners/nrc",
@@ -203,6 +224,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/language"): Row("/language", everyone(303)),
     ("GET", "/"): Row("/", page(200, 200, 200)),
     ("GET", "/who-what-where"): Row("/who-what-where", page(200, 200, 200)),
+    ("GET", "/progress"): Row("/progress", page(200, 200, 200)),
     ("GET", "/pledges"): Row("/pledges", page(200, 200, 200)),
     ("GET", "/commitments"): Row("/commitments", page(200, 200, 200)),
     ("GET", "/audit"): Row("/audit", page(200, 200, 200)),
@@ -361,7 +383,12 @@ async def call(world: World, method: str, row: Row, caller: str) -> Any:
         return await client.get(url, headers=headers, follow_redirects=False)
     if row.body is not None:
         partner = "ayandeh" if caller == "other_partner" else "nrc"
-        return await client.post(url, json=row.body(partner), headers=headers)
+        body = row.body(partner)
+        if isinstance(body, tuple):
+            media_type, content = body
+            headers["Content-Type"] = media_type
+            return await client.post(url, content=content, headers=headers)
+        return await client.post(url, json=body, headers=headers)
     if url.startswith("/v1/"):
         return await client.post(url, headers=headers)
     form = {"_csrf_token": form_token, "token": token or "", "lang": "en", "next": "/"}
