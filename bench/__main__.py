@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import datetime
 
-from bench import audit, eventstore, http, projections, workers
+from bench import audit, eventstore, http, imports, projections, workers
 from bench.harness import Cluster, machine
 
 SECTIONS = {
@@ -15,6 +15,7 @@ SECTIONS = {
     "workers": workers,
     "projections": projections,
     "audit": audit,
+    "imports": imports,
 }
 
 
