@@ -9,6 +9,8 @@ them as an operator's would: `postgresql://postgres@127.0.0.1:P1,127.0.0.1:P2/ha
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import contextlib
 import os
 import signal
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 
 from server.database.embedded import SUPERUSER, EmbeddedPostgres, EmbeddedPostgresError
+from server.database.runtime import ensure_database
 
 PRIMARY_PORT = 54321
 STANDBY_PORT = 54322
@@ -207,3 +210,40 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`make replicated`: start the pair under ./var/replicated and keep it up until
+    Ctrl-C; `promote`: promote its standby (after killing the primary, to try a
+    failover; docs/operator-guide.md)."""
+    parser = argparse.ArgumentParser(prog="python -m server.database.replicated")
+    parser.add_argument("action", nargs="?", choices=["start", "promote"], default="start")
+    parser.add_argument("--dir", default="var/replicated", help="where both data directories go")
+    parser.add_argument("--asynchronous", action="store_true", help="no synchronous standby")
+    args = parser.parse_args(argv)
+    pair = ReplicatedPostgres(Path(args.dir), synchronous=not args.asynchronous)
+    if args.action == "promote":
+        pair.promote()
+        print(f"promoted: {pair.standby_dsn()}")
+        return 0
+    pair.start()
+    try:
+        asyncio.run(ensure_database(pair.primary_dsn(), "hamkari"))
+        print(
+            "primary and hot standby streaming"
+            f" ({'synchronous' if pair.synchronous else 'asynchronous'}); for `make run`:\n"
+            f"  export DATABASE_URL='{pair.dsn('hamkari')}'\n"
+            f"  export HAMKARI_READ_DATABASE_URL='{pair.standby_dsn('hamkari')}'\n"
+            "Ctrl-C stops both.",
+            flush=True,
+        )
+        stop = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+        signal.sigwait(stop)
+    finally:
+        pair.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
