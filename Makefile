@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install chromium wrk run test test-fast soak lint bench clean
+.PHONY: install chromium wrk run test test-fast soak lint bench clean replicated
 
 install: $(STAMP)
 
@@ -30,6 +30,11 @@ run: install
 
 test: install chromium
 	$(BIN)/pytest
+
+# a primary and a synchronous hot standby from the embedded binaries, until Ctrl-C
+# (docs/operator-guide.md, "Replication, failover and the read replica")
+replicated: install
+	$(BIN)/python -m server.database.replicated
 
 # everything but the slow fault and load tests
 test-fast: install chromium

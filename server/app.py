@@ -31,7 +31,7 @@ from server.audit.signing import Signer, load_or_create_key
 from server.auth.middleware import PUBLIC_PATHS, TokenAuthentication
 from server.auth.tokens import KnownTokens
 from server.config import Settings
-from server.database.pool import create_pool
+from server.database.pool import create_pool, create_read_pool
 from server.eventstore import Appender, EventStore
 from server.memory import settle_after_start
 from server.observability.access import RequestRecorder, access_lines
@@ -57,6 +57,9 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         pool = await create_pool(dsn, settings)
+        # reads that may lag a little go to the hot standby when there is one; posting,
+        # token writes, checkpoint signing and the projector stay on the primary
+        read_pool = await create_read_pool(settings) or pool
         appender = Appender(pool, max_batch=settings.appender_max_batch)
         appender.observer = record_group
         appender.start()
@@ -65,9 +68,12 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
         app.state.metrics_sampler = sampler
         app.state.settings = settings
         app.state.pool = pool
+        app.state.read_pool = read_pool
         app.state.known_tokens = KnownTokens()
         store = EventStore(pool, appender)
         app.state.store = store
+        # the log as the standby has it, for GET: appends still go through the appender
+        app.state.log_reads = store if read_pool is pool else EventStore(read_pool, appender)
         app.state.posting = PostingService(
             store, AggregateRepository(store, cache_size=settings.aggregate_cache)
         )
@@ -76,7 +82,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
         )
         await projections.start(run=settings.projections_run)
         app.state.projections = projections
-        app.state.reports = ReportReader(pool, wait_max=settings.report_wait_max)
+        app.state.reports = ReportReader(read_pool, wait_max=settings.report_wait_max, primary=pool)
         checkpointer = Checkpointer(
             pool,
             Signer(settings.log_origin, load_or_create_key(settings.signing_key_path)),
@@ -98,10 +104,11 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
             await projections.close()
             await checkpointer.close()
             await sampler.close()
-            try:
-                await asyncio.wait_for(pool.close(), settings.shutdown_timeout)
-            except TimeoutError:
-                pool.terminate()
+            for opened in {pool, read_pool}:
+                try:
+                    await asyncio.wait_for(opened.close(), settings.shutdown_timeout)
+                except TimeoutError:
+                    opened.terminate()
 
     app = Litestar(
         route_handlers=[

@@ -25,6 +25,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # the data directory (server/database/roles.py)
     app_role: str = "hamkari_app"
     app_database_url: str | None = None
+    # a hot standby for reports, log reads, the live feed, exports and proofs (None:
+    # all from DATABASE_URL); an owner's DSN like DATABASE_URL, the pool logs in as the
+    # app role there too. /ready says 503 when it is more than `read_max_lag` events
+    # behind the primary (docs/operator-guide.md, "The read replica")
+    read_database_url: str | None = None
+    read_app_database_url: str | None = None
+    read_max_lag: int = 1000
     pool_min_size: int = 2
     pool_max_size: int = 10
     # appender: the most events one group commit may carry
@@ -115,6 +122,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return cls(
             database_url=text("DATABASE_URL", None),
             app_database_url=text("HAMKARI_APP_DATABASE_URL", None),
+            read_database_url=text("HAMKARI_READ_DATABASE_URL", None),
+            read_app_database_url=text("HAMKARI_READ_APP_DATABASE_URL", None),
+            read_max_lag=integer("HAMKARI_READ_MAX_LAG", defaults.read_max_lag),
             data_dir=text("HAMKARI_DATA_DIR", defaults.data_dir) or defaults.data_dir,
             host=text("HAMKARI_HOST", defaults.host) or defaults.host,
             port=integer("HAMKARI_PORT", defaults.port),

@@ -43,3 +43,20 @@ def test_defaults_without_the_variables() -> None:
 def test_a_bad_number_names_its_variable(name: str) -> None:
     with pytest.raises(ValueError, match=name):
         Settings.from_env({name: "fast"})
+
+
+def test_the_read_replica_comes_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql://owner@db1:5432,db2:5432/hamkari"
+            "?target_session_attrs=read-write",
+            "HAMKARI_READ_DATABASE_URL": "postgresql://owner@db2/hamkari",
+            "HAMKARI_READ_APP_DATABASE_URL": "postgresql://hamkari_app:pw@db2/hamkari",
+            "HAMKARI_READ_MAX_LAG": "25",
+        }
+    )
+    assert settings.database_url is not None and "db1:5432,db2:5432" in settings.database_url
+    assert settings.read_database_url == "postgresql://owner@db2/hamkari"
+    assert settings.read_app_database_url == "postgresql://hamkari_app:pw@db2/hamkari"
+    assert settings.read_max_lag == 25
+    assert Settings.from_env({}).read_database_url is None

@@ -101,6 +101,22 @@ def _beyond(size: int, head: int) -> Response[Any]:
     )
 
 
+async def _beyond_or_behind(state: State, size: int, head: int) -> Response[Any]:
+    """404 for a size past the log's head; but past the read replica's head only (the
+    primary has it, the standby has not replayed it yet): 503, come back in a moment."""
+    if state.read_pool is not state.pool:
+        primary_head = int(await state.pool.fetchval("SELECT last_position FROM log_head"))
+        if size <= primary_head:
+            return problem_response(
+                503,
+                "replica-behind",
+                "Read replica behind",
+                f"the read replica has replayed {head} of the log's {primary_head} events",
+                retry_after=1,
+            )
+    return _beyond(size, head)
+
+
 def _attempt(work: Coroutine[Any, Any, T]) -> asyncio.Task[T | AuditTreeError]:
     """Start `work` now, on its own pooled connection; its AuditTreeError is its result."""
 
@@ -141,12 +157,12 @@ class AuditController(Controller):
         witness that cosigned it), or as JSON `{origin, size, root_hash, timestamp,
         key_id, signature, note}` with `Accept: application/json` (the same note). Keep
         one: `hamkari audit verify --url ... --checkpoint` proves later logs extend it."""
-        latest = await latest_checkpoint(state.pool)
+        latest = await latest_checkpoint(state.read_pool)
         if latest is None:
             return problem_response(
                 404, "no-checkpoint", "No checkpoint yet", "no checkpoint has been signed yet"
             )
-        lines = await cosignature_lines(state.pool, latest.size)
+        lines = await cosignature_lines(state.read_pool, latest.size)
         if lines:
             latest = msgspec.structs.replace(latest, note=with_cosignatures(latest.note, lines))
         if _wants_json(request):
@@ -167,7 +183,7 @@ class AuditController(Controller):
     ) -> CheckpointList:
         """Every signed checkpoint of size greater than `after`, smallest first, a page at
         a time."""
-        items = await list_checkpoints(state.pool, after, limit)
+        items = await list_checkpoints(state.read_pool, after, limit)
         return CheckpointList(
             checkpoints=items, next_after=items[-1].size if len(items) == limit else None
         )
@@ -213,7 +229,7 @@ class AuditController(Controller):
         events, with its leaf hash and the checkpoint signed at that size. Compare the
         leaf hash with your receipt's `hash`, then verify the proof against the
         checkpoint's root."""
-        pool: asyncpg.Pool = state.pool
+        pool: asyncpg.Pool = state.read_pool
         if size is not None and position > size:
             return _bad(f"position {position} is not in a tree of {size} events")
         # with the size known, the proof is read alongside the head: one round trip less
@@ -232,7 +248,7 @@ class AuditController(Controller):
             size = latest.size
         outcome = await (early or _attempt(prove_inclusion(pool, position - 1, size)))
         if size > head:
-            return _beyond(size, head)
+            return await _beyond_or_behind(state, size, head)
         if isinstance(outcome, AuditTreeError):
             return _tree_problem(outcome)
         proof = outcome
@@ -267,7 +283,7 @@ class AuditController(Controller):
     ) -> Response[Any]:
         """The RFC 9162 consistency proof that the tree of `to` events extends the tree of
         `from` events, with both roots and the checkpoints signed at those sizes."""
-        pool: asyncpg.Pool = state.pool
+        pool: asyncpg.Pool = state.read_pool
         if to is not None and first > to:
             return _bad(f"from ({first}) is larger than to ({to})")
         early = None if to is None else _attempt(prove_consistency(pool, first, to))
@@ -280,7 +296,7 @@ class AuditController(Controller):
                 return _bad(f"from ({first}) is larger than to ({to}), the latest checkpoint")
         outcome = await (early or _attempt(prove_consistency(pool, first, to)))
         if to > head:
-            return _beyond(to, head)
+            return await _beyond_or_behind(state, to, head)
         if isinstance(outcome, AuditTreeError):
             return _tree_problem(outcome)
         proof = outcome
@@ -319,13 +335,13 @@ class AuditController(Controller):
         where `entry` is the exact stored bytes (base64) and `leaf_hash` the server's
         SHA-256(0x00 || entry). Streamed: any length, constant memory. Verify it with
         `hamkari audit verify EXPORT --checkpoint CHECKPOINT.json --public-key KEY`."""
-        pool: asyncpg.Pool = state.pool
+        pool: asyncpg.Pool = state.read_pool
         head = int(await pool.fetchval("SELECT last_position FROM log_head"))
         last = head if last is None else last
         if first > last:
             return _bad(f"from ({first}) is larger than to ({last})")
         if last > head:
-            return _beyond(last, head)
+            return await _beyond_or_behind(state, last, head)
         return Stream(export_pages(pool, first, last), media_type=EXPORT_MEDIA_TYPE)
 
     @get(

@@ -225,14 +225,20 @@ class EventsController(Controller):
         With `Accept: text/event-stream` the answer is a live feed that resumes from
         `Last-Event-ID` (the last position received); it ends within 5 seconds of its
         token being revoked."""
-        store: EventStore = state.store
+        # the log as the read replica has it (the primary's when there is none)
+        store: EventStore = state.log_reads
         if "text/event-stream" in request.headers.get("accept", ""):
             start = after if last_event_id is None else last_event_id
             credential: Credential = request.auth
             # the route's JSON media type would win over the stream's own; a header does not
             return ServerSentEvent(
                 live_feed(
-                    store, credential.token_hash, start, state.settings.poll_interval, logged
+                    store,
+                    credential.token_hash,
+                    start,
+                    state.settings.poll_interval,
+                    logged,
+                    tokens=state.pool,
                 ),
                 headers={"content-type": "text/event-stream; charset=utf-8"},
             )
@@ -254,7 +260,7 @@ class EventsController(Controller):
         """Every event of one stream (one aggregate), oldest first. Partners may read the
         streams that are theirs: their partner stream, their pledges, deliveries,
         challenges and commitments, and meetings they attended."""
-        store: EventStore = state.store
+        store: EventStore = state.log_reads
         events = await store.read_stream(stream)
         # authorized before existence: a partner learns nothing of streams not its own
         await _check_may_read(principal_of(request), stream, events)
@@ -287,7 +293,7 @@ class EventsController(Controller):
         """The state of one aggregate, rebuilt from its events up to `at_position` or up to
         `as_of` (time travel); without either, as it is now."""
         as_of = aware(as_of, "as_of")
-        store: EventStore = state.store
+        store: EventStore = state.log_reads
         events = await store.read_stream(stream)
         await _check_may_read(principal_of(request), stream, events)
         if not events:

@@ -13,6 +13,7 @@ from litestar.datastructures import State
 
 from server.api.problems import problem_response
 from server.database.migrate import available_migrations
+from server.database.replica import replica_lag
 from server.eventstore.appender import UNAVAILABLE
 
 
@@ -28,8 +29,9 @@ class HealthController(Controller):
     async def ready(self, state: State) -> Response[Any]:
         """200 when the database answers within a second, every migration is applied, no
         projection is stopped on an error (whatever its lag) and every projection is
-        within `HAMKARI_READY_MAX_LAG` events of the log head; 503 with the reason
-        otherwise."""
+        within `HAMKARI_READY_MAX_LAG` events of the log head, and the read replica (when
+        there is one) answers and is within `HAMKARI_READ_MAX_LAG` events of the primary;
+        503 with the reason otherwise."""
         pool: asyncpg.Pool = state.pool
         try:
             async with asyncio.timeout(1.0):
@@ -72,4 +74,20 @@ class HealthController(Controller):
             return problem_response(
                 503, "not-ready", "Not ready", f"projections behind the log: {lagging}"
             )
+        read_pool: asyncpg.Pool | None = state.get("read_pool")
+        if read_pool is not None and read_pool is not pool:
+            lag = await replica_lag(pool, read_pool)
+            if not lag.up:
+                return problem_response(
+                    503, "not-ready", "Not ready", "the read replica is unavailable", retry_after=2
+                )
+            if lag.events is not None and lag.events > state.settings.read_max_lag:
+                return problem_response(
+                    503,
+                    "not-ready",
+                    "Not ready",
+                    f"the read replica is {lag.events} events ({lag.seconds:.1f} s) behind the"
+                    f" primary, more than HAMKARI_READ_MAX_LAG ({state.settings.read_max_lag})",
+                    retry_after=2,
+                )
         return Response({"status": "ready", "migrations": len(applied)})

@@ -35,14 +35,19 @@ async def live_feed(
     after: int,
     poll: float,
     envelope: Callable[[StoredEvent], LoggedEvent],
+    *,
+    tokens: asyncpg.Pool | None = None,
 ) -> AsyncIterator[ServerSentEventMessage]:
     """Each event after `after` as one message (`id`: its position, `event`: its type,
     `data`: its `envelope`), as it is appended; the stream ends once the token with
-    this hash is no longer active."""
+    this hash is no longer active.
+
+    `store` may read a hot standby; the token is looked up in `tokens` (the primary's
+    pool; `store`'s when None), so a revoke ends the feed however far the standby lags."""
     follower = LogFollower(store, None, after=after, poll_interval=min(poll, 1.0))
     # a follower waits quietly while nothing is appended: the watch closes it, so an
     # idle feed ends too
-    watch = asyncio.create_task(_close_when_revoked(store.pool, token_hash, follower))
+    watch = asyncio.create_task(_close_when_revoked(tokens or store.pool, token_hash, follower))
     try:
         async for batch in follower.batches():
             if watch.done():  # revoked while this batch was read: none of it goes out

@@ -22,6 +22,9 @@ class MetricsController(Controller):
     async def metrics(self, state: State) -> Response[bytes]:
         """Requests by route and status with latency histograms, appends and group-commit
         sizes, the appender's queue, the database pool, the log head and each
-        projection's position and lag, summed over every worker of this server."""
-        body = await exposition(state.pool, getattr(state, "metrics_sampler", None))
+        projection's position and lag, summed over every worker of this server; with a
+        read replica, how far it is behind the primary."""
+        body = await exposition(
+            state.pool, getattr(state, "metrics_sampler", None), read_pool=state.get("read_pool")
+        )
         return Response(body, media_type=CONTENT_TYPE)

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -72,10 +73,21 @@ class EmbeddedPostgres:
     directory (another Hamkari command started it) we use it and leave it running.
     """
 
-    def __init__(self, pgdata: Path, *, port: int = 5432, max_connections: int = 300) -> None:
+    def __init__(
+        self,
+        pgdata: Path,
+        *,
+        port: int = 5432,
+        max_connections: int = 300,
+        server_settings: Mapping[str, str] | None = None,
+    ) -> None:
         self.pgdata = pgdata.resolve()
         self.port = port
         self.max_connections = max_connections
+        # more `-c name=value` for the server's command line, after (so over) ours: a
+        # replicated setup listens on TCP and names its synchronous standby here
+        # (server/database/replicated.py)
+        self.server_settings = dict(server_settings or {})
         self.started_here = False
         self._user = _ensure_system_user()
 
@@ -161,6 +173,7 @@ class EmbeddedPostgres:
                 f"-p {self.port}",
                 f"-c max_connections={self.max_connections}",
                 "-c unix_socket_permissions=0777",
+                *(f"-c {name}='{value}'" for name, value in self.server_settings.items()),
             ]
         )
         try:

@@ -4,6 +4,7 @@ and the owner connections that migrations and administration use."""
 from __future__ import annotations
 
 import asyncpg
+import msgspec
 
 from server.config import Settings
 from server.database.roles import app_dsn, check_app_login
@@ -37,6 +38,18 @@ async def create_pool(
         pool.terminate()
         raise
     return pool
+
+
+async def create_read_pool(settings: Settings) -> asyncpg.Pool | None:
+    """The pool on the hot standby (HAMKARI_READ_DATABASE_URL), None when there is none.
+
+    It logs in as the application role there as well: HAMKARI_READ_APP_DATABASE_URL
+    when the operator manages that login, else the standby's owner DSN with the role
+    and the stored password (the standby replays the primary's roles)."""
+    if not settings.read_database_url:
+        return None
+    standby = msgspec.structs.replace(settings, app_database_url=settings.read_app_database_url)
+    return await create_pool(settings.read_database_url, standby)
 
 
 async def _keep_session(_connection: asyncpg.Connection) -> None:

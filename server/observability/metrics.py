@@ -34,6 +34,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from server.database.replica import ReplicaCollector, replica_lag
 from server.eventstore import Appender
 from server.eventstore.appender import UNAVAILABLE
 
@@ -290,13 +291,17 @@ def forget_dead_workers(directory: str) -> None:
             pass  # alive, another user's
 
 
-async def exposition(pool: asyncpg.Pool, sampler: Sampler | None) -> bytes:
-    """The Prometheus text for one scrape."""
+async def exposition(
+    pool: asyncpg.Pool, sampler: Sampler | None, *, read_pool: asyncpg.Pool | None = None
+) -> bytes:
+    """The Prometheus text for one scrape; with the read replica's lag when there is one."""
     if sampler is not None:
         sampler.sample()
     figures = await read_database_figures(pool)
     scrape = CollectorRegistry()
     scrape.register(_DatabaseCollector(figures))
+    if read_pool is not None and read_pool is not pool:
+        scrape.register(ReplicaCollector(await replica_lag(pool, read_pool)))
     directory = multiprocess_dir()
     if directory:
         forget_dead_workers(directory)

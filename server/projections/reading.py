@@ -55,9 +55,18 @@ class ReportReader:
     """Reads reports for the API and the CLI; holds the bounds on waiting and history."""
 
     def __init__(
-        self, pool: asyncpg.Pool, *, wait_max: float = 5.0, history_slots: int = 1
+        self,
+        pool: asyncpg.Pool,
+        *,
+        wait_max: float = 5.0,
+        history_slots: int = 1,
+        primary: asyncpg.Pool | None = None,
     ) -> None:
         self.pool = pool
+        # `pool` may be a hot standby's: a receipt's position is judged against the
+        # primary's head (the standby may not have replayed it yet, and is then waited
+        # for), while the projections and their rows are read where `pool` reads
+        self.primary = pool if primary is None else primary
         self.wait_max = wait_max
         # folding the log for a past position is CPU-heavy: a few at a time per process
         self._history = asyncio.Semaphore(history_slots)
@@ -80,11 +89,12 @@ class ReportReader:
         at position `at`: the dashboard's pages read this way, the reports through `read`."""
         if at is None:
             return await self.read_live(names, query)
-        head = await log_head(self.pool)
+        # on the primary: the fold writes temporary tables, which a hot standby refuses
+        head = await log_head(self.primary)
         if at > head:
             raise PositionBeyondHead("at_position", at, head)
         async with self._history:
-            body = await at_position(self.pool, projections_named(names), at, query)
+            body = await at_position(self.primary, projections_named(names), at, query)
         return Answer(at, body)
 
     async def wait_for(self, names: tuple[str, ...], position: int) -> None:
@@ -92,7 +102,7 @@ class ReportReader:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.wait_max
         delay = 0.005
-        head = await log_head(self.pool)
+        head = await log_head(self.primary)
         if position > head:
             raise PositionBeyondHead("min_position", position, head)
         while True:
