@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install chromium wrk run test test-fast soak lint bench clean replicated
+.PHONY: install chromium wrk run test test-fast soak lint bench screenshots clean replicated
 
 install: $(STAMP)
 
@@ -43,6 +43,10 @@ test-fast: install chromium
 # the soak of tests/faults for ten minutes instead of one (HAMKARI_SOAK_SECONDS)
 soak: install
 	HAMKARI_SOAK_SECONDS=$${HAMKARI_SOAK_SECONDS:-600} $(BIN)/pytest tests/faults/test_soak.py -s
+
+# a PNG of every dashboard page in both languages into docs/dashboard/ (tests/web/screenshots.py)
+screenshots: install chromium
+	$(BIN)/pytest tests/web/screenshots.py -q -p no:cacheprovider
 
 lint: install
 	$(BIN)/ruff check server schemas tests bench

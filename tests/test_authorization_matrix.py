@@ -239,6 +239,9 @@ TABLE: dict[tuple[str, str], Row] = {
         page(200, 200, 200, other_partner=403),
         other=f"/meetings/{NO_MEETING}",
     ),
+    # shared like the 3W: every role, every partner
+    ("GET", "/gaps"): Row("/gaps", page(200, 200, 200)),
+    ("GET", "/trends"): Row("/trends", page(200, 200, 200)),
     ("GET", "/log"): Row("/log", page(200, 200, 403)),
     ("GET", "/log/{position}"): Row("/log/1", page(200, 200, 403)),
     ("GET", "/static/{file_path}"): Row(f"/static/{STATIC_FILE}", everyone(200)),

@@ -206,13 +206,30 @@ _GROUP_COLUMNS = {"partner": "partner_id", "site": "site_id", "sector": "sector"
 SUMS = ", ".join(f"coalesce(sum({c}::float8), 0)::bigint AS {c}" for c in COUNT_COLUMNS)
 
 
+Choice = str | tuple[str, ...] | None
+
+
 class Filters(msgspec.Struct, frozen=True, kw_only=True):
-    """Which cells a report reads: a period and, optionally, one partner, site, sector."""
+    """Which cells a report reads: a period and, optionally, a partner, site, sector, or
+    several of each (a tuple: any of them, as the dashboard's shareable views ask)."""
 
     period: Period = Period()
-    partner: str | None = None
-    site: str | None = None
-    sector: str | None = None
+    partner: Choice = None
+    site: Choice = None
+    sector: Choice = None
+
+
+def matching(column: str, value: Choice, number: int) -> str:
+    """The condition that `column` is the chosen value (or any of the chosen values)."""
+    return (
+        f"{column} = ANY(${number}::text[])"
+        if isinstance(value, tuple)
+        else f"{column} = ${number}"
+    )
+
+
+def argument(value: str | tuple[str, ...]) -> str | list[str]:
+    return list(value) if isinstance(value, tuple) else value
 
 
 def where(filters: Filters, alias: str = "c", first: int = 1) -> tuple[str, list[Any]]:
@@ -223,13 +240,18 @@ def where(filters: Filters, alias: str = "c", first: int = 1) -> tuple[str, list
     for sql, value in (
         (f"{month} >= ${{}}", filters.period.first),
         (f"{month} <= ${{}}", filters.period.last),
-        (f"{alias}.partner_id = ${{}}", filters.partner),
-        (f"{alias}.site_id = ${{}}", filters.site),
-        (f"{alias}.sector = ${{}}", filters.sector),
     ):
         if value is not None:
             args.append(value)
             conditions.append(sql.format(first + len(args) - 1))
+    for column, choice in (
+        ("partner_id", filters.partner),
+        ("site_id", filters.site),
+        ("sector", filters.sector),
+    ):
+        if choice is not None:
+            args.append(argument(choice))
+            conditions.append(matching(f"{alias}.{column}", choice, first + len(args) - 1))
     return (" WHERE " + " AND ".join(conditions)) if conditions else "", args
 
 

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from schemas import events as ev
 from schemas.common import beneficiary_totals
-from server.projections.deliveries import Filters, deliveries_report
+from server.projections.deliveries import Filters, argument, deliveries_report, matching
 from server.projections.model import Conn, Event, Projection, State, Table
 from server.projections.periods import (
     Period,
@@ -153,8 +153,8 @@ async def progress_rows(
         ("sector", filters.sector),
     ):
         if value is not None:
-            args.append(value)
-            conditions.append(f"{column} = ${len(args)}")
+            args.append(argument(value))
+            conditions.append(matching(column, value, len(args)))
     targets = await conn.fetch(
         f"SELECT * FROM {names['targets']} WHERE {' AND '.join(conditions)}", *args
     )

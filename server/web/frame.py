@@ -104,6 +104,8 @@ def navigation(principal: Principal) -> list[NavItem]:
         NavItem("/", "nav_overview"),
         NavItem("/who-what-where", "nav_www"),
         NavItem("/progress", "nav_progress"),
+        NavItem("/gaps", "nav_gaps"),
+        NavItem("/trends", "nav_trends"),
         NavItem("/pledges", "nav_pledges"),
         NavItem("/commitments", "nav_commitments"),
     ]

@@ -4,6 +4,8 @@ A test renders every page in both languages, so a key missing here fails it."""
 
 from __future__ import annotations
 
+from server.web.labels_views import VIEW_LABELS
+
 LABELS: dict[str, tuple[str, str]] = {
     # frame
     "app": ("همکاری", "Hamkari"),
@@ -330,3 +332,4 @@ LABELS: dict[str, tuple[str, str]] = {
     "bad_request": ("درخواست نادرست است.", "Bad request."),
     "back_home": ("بازگشت به نمای کلی", "Back to the overview"),
 }
+LABELS.update(VIEW_LABELS)

@@ -21,11 +21,12 @@ from server.projections.model import Conn
 from server.projections.partner_record import partner_record
 from server.projections.periods import month_key
 from server.projections.reading import ReportReader
-from server.web import tables
+from server.web import charts, tables
 from server.web.directory import directory
 from server.web.downloads import Table, named
 from server.web.frame import asked_position, locale_of, page, require_own_record, viewer
 from server.web.i18n import typed_month
+from server.web.report_print import by_month, country_name, issuing_office, period_text
 from server.web.reports import _period, month_choices
 
 
@@ -71,7 +72,13 @@ class RecordsController(Controller):
 
         async def query(conn: Conn, names: Any) -> dict[str, Any] | None:
             record = await partner_record(conn, names, partner_id, filters, day)
-            return None if record is None else {**record, "directory": await directory(conn, names)}
+            if record is None:
+                return None
+            return {
+                **record,
+                "directory": await directory(conn, names),
+                "office": await issuing_office(conn, names),
+            }
 
         reader: ReportReader = request.app.state.reports
         answer = await reader.read("partner", query, at=at)
@@ -79,6 +86,7 @@ class RecordsController(Controller):
             raise NotFoundException(f"no partner {partner_id!r} is registered")
         record, names = answer.body, answer.body["directory"]
         money = record["pledges"]["totals"]["committed"]
+        months = by_month(record["rows"])
         return await page(
             request,
             "partner.html",
@@ -87,7 +95,8 @@ class RecordsController(Controller):
             at=at,
             tables={
                 "deliveries": Table(
-                    tables.PARTNER_DELIVERIES, named(record["rows"], ui, names, partner=None)
+                    tables.PARTNER_DELIVERIES,
+                    named([r for _, rows, _ in months for r in rows], ui, names, partner=None),
                 ),
                 "money-totals": Table(
                     tables.MONEY_TOTALS, [{**r, "status": "committed"} for r in money]
@@ -110,6 +119,18 @@ class RecordsController(Controller):
             },
             record=answer.body,
             names=answer.body["directory"],
+            by_month=months,
+            report={
+                "office": record["office"],
+                "issued_on": day,
+                "period": period_text(ui, filters.period, day),
+                "country": country_name(ui, record["partner"]["country"]),
+                "chart": charts.columns(
+                    [(label[f"month_label_{ui.lang}"], sub["total"]) for label, _, sub in months],
+                    ui,
+                    ui.t("report_chart"),
+                ),
+            },
             chosen={
                 "from": ui.digits(typed_month(first) or ""),
                 "to": ui.digits(typed_month(to) or ""),

@@ -13,7 +13,8 @@ from litestar.exceptions import ValidationException
 from litestar.params import FromQuery
 
 from schemas.codes import SECTORS
-from server.api.parameters import BLANK_OR_CODE, BLANK_OR_SLUG, blank_or
+from server.api.parameters import BLANK_OR_SLUG, blank_or
+from server.auth.tokens import Role
 from server.projections import formats
 from server.projections.commitments import commitment_rows, today_in_tehran
 from server.projections.deliveries import MONTH_TOTALS, Filters, deliveries_report
@@ -39,6 +40,8 @@ from server.web.frame import OVERSEERS, asked_position, locale_of, page, paginat
 from server.web.i18n import Locale, typed_month
 from server.web.ledger import latest_events
 from server.web.money import compare_months
+from server.web.money_charts import money_charts, money_rows
+from server.web.views import choices, read_view
 
 # the filters reach SQL: their shape is checked before (a NUL was a 500)
 PartnerChoice = Annotated[str | None, blank_or(BLANK_OR_SLUG, "a partner_id")]
@@ -178,6 +181,8 @@ class ReportsPages(Controller):
         current = month_key(today_in_tehran(), ui.calendar)
         asked = _month(ui, month)
         reader: ReportReader = request.app.state.reports
+        # a partner lands on its own figures; every partner's are on the shared 3W
+        own = principal.partner_id if principal.role is Role.PARTNER else None
         chosen_because = None
         if asked is None:
             # a month just begun reads as zeros and large drops: open on the last
@@ -198,13 +203,17 @@ class ReportsPages(Controller):
             first_chart = previous_month(first_chart)
 
         def one(m: int) -> Filters:
-            return Filters(period=Period(calendar=ui.calendar, first=m, last=m))
+            return Filters(period=Period(calendar=ui.calendar, first=m, last=m), partner=own)
 
         async def query(conn: Conn, names: Any) -> dict[str, Any]:
-            chart = Filters(period=Period(calendar=ui.calendar, first=first_chart, last=key))
+            chart = Filters(
+                period=Period(calendar=ui.calendar, first=first_chart, last=key), partner=own
+            )
             everyone = Period(calendar=ui.calendar)
-            by_partner = await partner_rows(conn, names, everyone, None)
-            open_rows = await commitment_rows(conn, names, on=today_in_tehran(), status="open")
+            by_partner = await partner_rows(conn, names, everyone, own)
+            open_rows = await commitment_rows(
+                conn, names, on=today_in_tehran(), status="open", owner=own
+            )
             return {
                 "totals": [
                     (await deliveries_report(conn, names, (), one(m)))[0] for m in (key, before)
@@ -227,7 +236,7 @@ class ReportsPages(Controller):
                 "money": totals(by_partner),
                 # the same rows as /v1/reports/pledges?view=months&from=last&to=this
                 "money_months": await month_rows(
-                    conn, names, Period(calendar=ui.calendar, first=before, last=key), None
+                    conn, names, Period(calendar=ui.calendar, first=before, last=key), own
                 ),
                 "open": open_rows,
                 "directory": await directory(conn, names),
@@ -256,6 +265,7 @@ class ReportsPages(Controller):
             at=at,
             tables=_overview_tables(ui, body, money_months, events, key, before),
             month=key,
+            own=own,
             month_label=month_label,
             last_label=ui.month(before),
             chosen_because=chosen_because,
@@ -292,23 +302,14 @@ class ReportsPages(Controller):
 
     @get("/who-what-where")
     async def who_what_where_page(
-        self,
-        request: Request[Any, Any, Any],
-        partner: PartnerChoice = None,
-        site: Annotated[str | None, blank_or(BLANK_OR_SLUG, "a site_id")] = None,
-        sector: Annotated[str | None, blank_or(BLANK_OR_CODE, "a sector code")] = None,
-        to: FromQuery[str | None] = None,
+        self, request: Request[Any, Any, Any], to: FromQuery[str | None] = None
     ) -> Response[Any]:
         viewer(request)
         ui = locale_of(request)
         at = asked_position(request)
-        first = request.query_params.get("from")
-        filters = Filters(
-            period=_period(ui, first, to),
-            partner=_blank(partner),
-            site=_blank(site),
-            sector=_blank(sector),
-        )
+        # partners, sectors and sites repeat in the address: a view to share
+        shown = read_view(request, ui, _period(ui, request.query_params.get("from"), to))
+        filters = shown.filters
 
         async def query(conn: Conn, names: Any) -> dict[str, Any]:
             return {
@@ -335,14 +336,8 @@ class ReportsPages(Controller):
             sectors=[code.code for code in SECTORS],
             example_month=ui.digits(format_month(month_key(today_in_tehran(), ui.calendar))),
             months=month_choices(ui, month_key(today_in_tehran(), ui.calendar)),
-            chosen={
-                "partner": filters.partner or "",
-                "site": filters.site or "",
-                "sector": filters.sector or "",
-                # as the server read them, in the reader's digits
-                "from": ui.digits(typed_month(first) or ""),
-                "to": ui.digits(typed_month(to) or ""),
-            },
+            view=shown,
+            choices=choices(ui, answer.body["directory"]),
         )
 
     @get("/pledges")
@@ -394,6 +389,10 @@ class ReportsPages(Controller):
             totals=body["totals"],
             names=body["directory"],
             chosen=chosen or "",
+            # the amounts, not only a share: pledged, committed and disbursed side by side
+            money_charts=money_charts(
+                money_rows(body["by_partner"], ()), body["directory"], ui, ui.t("trend_money")
+            ),
             chart=charts.fulfilment(
                 [
                     (

@@ -20,7 +20,8 @@ _TABLES_JS = """
   let box = p.previousElementSibling;
   const table = box.tagName === 'TABLE' ? box : box.querySelector('table');
   const rows = Array.from(table.querySelectorAll('tbody tr'))
-    .filter(tr => !(tr.cells.length === 1 && tr.cells[0].colSpan > 1));
+    .filter(tr => !(tr.cells.length === 1 && tr.cells[0].colSpan > 1))
+    .filter(tr => !tr.classList.contains('subtotal'));  // a month's subtotal is not a row of data
   const links = {};
   for (const a of p.querySelectorAll('a')) links[a.dataset.format] = a.getAttribute('href');
   return {

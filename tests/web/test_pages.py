@@ -24,6 +24,8 @@ async def pages(site: Site) -> dict[str, str]:
         "overview": "/",
         "who-what-where": "/who-what-where",
         "progress": "/progress",
+        "gaps": "/gaps",
+        "trends": "/trends",
         "pledges": "/pledges",
         "commitments": "/commitments",
         "partners": "/partners",
