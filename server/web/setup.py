@@ -27,6 +27,7 @@ from server.audit.signing import load_or_create_key
 from server.config import Settings
 from server.projections.reading import NotCaughtUp, PositionBeyondHead
 from server.web.access import AccessController
+from server.web.delivery_forms import DeliveryForms
 from server.web.frame import (
     SESSION_HOURS,
     STATIC_DIR,
@@ -35,14 +36,17 @@ from server.web.frame import (
     html_error,
 )
 from server.web.ledger import LedgerController
+from server.web.meeting_forms import MeetingForms
+from server.web.partner_forms import PartnerForms
 from server.web.progress import ProgressPages
 from server.web.records import RecordsController
 from server.web.reports import ReportsPages
+from server.web.upload import UploadPages
 
 #: every path the dashboard serves; the bearer-token middleware skips them
 WEB_PATHS = (
     r"^/(?:$|(?:sign-in|sign-out|language|static|who-what-where|progress|pledges|commitments"
-    r"|partners|meetings|log|audit)(?:/|$))"
+    r"|partners|meetings|log|audit|forms|upload)(?:/|$))"
 )
 
 SESSION_COOKIE = "hamkari_session"
@@ -107,7 +111,13 @@ def web_routers(settings: Settings) -> list[Router]:
             ProgressPages,
             RecordsController,
             LedgerController,
+            MeetingForms,
+            DeliveryForms,
+            PartnerForms,
+            UploadPages,
         ],
+        # the upload's confirm form is sealed with it (server/web/upload.py)
+        opt={"upload_secret": _secret(settings, b"upload")},
         middleware=[
             DefineMiddleware(_session_middleware, config=session),
             DefineMiddleware(CSRFMiddleware, config=csrf),
