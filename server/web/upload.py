@@ -47,12 +47,15 @@ TemplateFormat = Literal["xlsx", "csv"]
 
 
 def _media(upload: UploadFile) -> str | None:
+    """The file's type by its name (what a person chose), else by what the browser said."""
     name = (upload.filename or "").lower()
-    if name.endswith(".csv") or upload.content_type == CSV:
+    if name.endswith(".csv"):
         return CSV
-    if name.endswith(".xlsx") or upload.content_type == XLSX:
+    if name.endswith(".xlsx"):
         return XLSX
-    return None
+    if "." in name.rsplit("/", 1)[-1]:
+        return None
+    return upload.content_type if upload.content_type in (CSV, XLSX) else None
 
 
 def _seal(

@@ -390,3 +390,78 @@ async def test_auditors_see_no_forms(desk: Desk) -> None:
         assert (await desk.client.get(path)).status_code == 403, path
     overview = await desk.client.get("/")
     assert 'href="/forms"' not in overview.text
+
+
+# --- the upload page ------------------------------------------------------------------
+
+UPLOAD_HEADER = "Site,Sector,Activity,Period start,Period end,women,men,girls,boys\r\n"
+
+
+def sheet(*rows: str) -> bytes:
+    return (UPLOAD_HEADER + "".join(row + "\r\n" for row in rows)).encode()
+
+
+async def _upload(desk: Desk, body: bytes, name: str = "month.csv") -> Any:
+    page = await desk.client.get("/upload")
+    assert page.status_code == 200
+    return await desk.client.post(
+        "/upload",
+        data={"_csrf_token": _csrf(page.text), "type": "ServiceDelivered"},
+        files={"file": (name, body, "text/csv")},
+    )
+
+
+def _confirm_fields(text: str) -> dict[str, str]:
+    form = re.search(r'id="confirm-form".*?</form>', text, re.S)
+    assert form, "no confirm form"
+    return dict(re.findall(r'name="([^"]+)" value="([^"]*)"', html.unescape(form.group(0))))
+
+
+async def test_an_upload_previews_errors_in_place_then_confirms_exactly_the_file_previewed(
+    desk: Desk,
+) -> None:
+    await desk.sign_in("demo-nrc")
+    before = await desk.head()
+    bad = sheet(
+        "gol-tappeh,education,Upload classes,2025-02-01,2025-02-28,1,2,3,4",
+        "gol-tappeh,education,Upload classes B,2025/02/31,2025-02-28,1,2,3,4",
+        "nowhere,education,Upload classes C,2025-02-01,2025-02-28,1,2,3,4",
+    )
+    preview = await _upload(desk, bad)
+    assert preview.status_code == 422
+    assert 'data-cell="D3" class="bad"' in preview.text  # the date that does not exist
+    # a rule of the log (the site is not registered) marks its row
+    assert 'data-row="4" class="has-error"' in preview.text
+    assert 'data-rule="unknown-site"' in preview.text
+    assert 'id="confirm-form"' not in preview.text
+    good = sheet(
+        "gol-tappeh,education,Upload classes,2025-02-01,2025-02-28,1,2,3,4",
+        "gol-tappeh,education,Upload classes B,2025-02-01,2025-02-27,5,6,7,8",
+    )
+    preview = await _upload(desk, good)
+    assert preview.status_code == 200, preview.text
+    assert 'data-new="2"' in preview.text
+    assert await desk.head() == before
+    fields = _confirm_fields(preview.text)
+    # another file under the seal of this one is refused, and so is an old seal
+    swapped = {**fields, "file": fields["file"][:-4] + "AAAA"}
+    assert (await desk.client.post("/upload/confirm", data=swapped)).status_code == 400
+    confirmed = await desk.client.post("/upload/confirm", data=fields)
+    assert confirmed.status_code == 201, confirmed.text
+    assert await desk.head() == before + 2
+    # the same file again: nothing to record, and confirming the old preview adds nothing
+    again = await _upload(desk, good)
+    assert 'data-unchanged="2"' in again.text and 'id="nothing-new"' in again.text
+    replayed = await desk.client.post("/upload/confirm", data=fields)
+    assert replayed.status_code == 200
+    assert await desk.head() == before + 2
+
+
+async def test_an_upload_that_is_not_a_spreadsheet_is_a_clear_4xx(desk: Desk) -> None:
+    await desk.sign_in("demo-nrc")
+    before = await desk.head()
+    for body, name in ((b"\x00\x01garbage", "month.xlsx"), (b"hello", "notes.txt")):
+        refused = await _upload(desk, body, name)
+        assert refused.status_code == 400, refused.text
+        assert 'id="upload-error"' in refused.text
+    assert await desk.head() == before
