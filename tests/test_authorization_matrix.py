@@ -49,6 +49,10 @@ IMPLICIT_METHODS = frozenset({"OPTIONS", "HEAD"})
 NRC_PLEDGE = "pledge-" + uid("pledge:nrc-education")
 AYANDEH_PLEDGE = "pledge-" + uid("pledge:ayandeh-cancelled")
 NO_MEETING = str(uuid.UUID(int=7))
+NRC_DELIVERY = uid("delivery:nrc:gol-tappeh:livelihoods:2026-06")
+AYANDEH_DELIVERY = uid("delivery:ayandeh:gol-tappeh:psychosocial:2026-06")
+NRC_COMMITMENT = uid("commitment:nrc-classes")
+DIRECTORATE_COMMITMENT = uid("commitment:directorate-cards")
 STATIC_FILE = "app.css"
 
 Expected = int | frozenset[int]
@@ -245,6 +249,55 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/log"): Row("/log", page(200, 200, 403)),
     ("GET", "/log/{position}"): Row("/log/1", page(200, 200, 403)),
     ("GET", "/static/{file_path}"): Row(f"/static/{STATIC_FILE}", everyone(200)),
+    # the forms: partners' and coordinators' own, none for auditors; a form sent without
+    # the form_id it was drawn with is 400 (the matrix sends none) and appends nothing
+    ("GET", "/forms"): Row("/forms", page(200, 403, 200)),
+    ("GET", "/forms/delivery"): Row("/forms/delivery", page(403, 403, 200)),
+    ("POST", "/forms/delivery"): Row("/forms/delivery", page(403, 403, 400)),
+    ("GET", "/forms/deliveries/{delivery_id}"): Row(
+        f"/forms/deliveries/{NRC_DELIVERY}",
+        page(403, 403, 200, other_partner=403),
+        other=f"/forms/deliveries/{AYANDEH_DELIVERY}",
+    ),
+    ("POST", "/forms/deliveries/{delivery_id}/correct"): Row(
+        f"/forms/deliveries/{NRC_DELIVERY}/correct",
+        page(403, 403, 400, other_partner=403),
+        other=f"/forms/deliveries/{AYANDEH_DELIVERY}/correct",
+    ),
+    ("POST", "/forms/deliveries/{delivery_id}/retract"): Row(
+        f"/forms/deliveries/{NRC_DELIVERY}/retract",
+        page(403, 403, 400, other_partner=403),
+        other=f"/forms/deliveries/{AYANDEH_DELIVERY}/retract",
+    ),
+    ("GET", "/forms/pledge"): Row("/forms/pledge", page(403, 403, 200)),
+    ("POST", "/forms/pledge"): Row("/forms/pledge", page(403, 403, 400)),
+    ("GET", "/forms/disbursement"): Row("/forms/disbursement", page(403, 403, 200)),
+    ("POST", "/forms/disbursement"): Row("/forms/disbursement", page(403, 403, 400)),
+    ("GET", "/forms/challenge"): Row("/forms/challenge", page(403, 403, 200)),
+    ("POST", "/forms/challenge"): Row("/forms/challenge", page(403, 403, 400)),
+    # a commitment: marked by its owner or a coordinator; another's is 403 before 404
+    ("GET", "/forms/commitments/{commitment_id}"): Row(
+        f"/forms/commitments/{NRC_COMMITMENT}",
+        page(200, 403, 200, other_partner=403),
+        other=f"/forms/commitments/{DIRECTORATE_COMMITMENT}",
+    ),
+    ("POST", "/forms/commitments/{commitment_id}/{action}"): Row(
+        f"/forms/commitments/{NRC_COMMITMENT}/progress",
+        page(400, 403, 400, other_partner=403),
+        other=f"/forms/commitments/{DIRECTORATE_COMMITMENT}/progress",
+    ),
+    ("GET", "/forms/meeting"): Row("/forms/meeting", page(200, 403, 403)),
+    ("POST", "/forms/meeting"): Row("/forms/meeting", page(400, 403, 403)),
+    ("GET", "/forms/periods"): Row("/forms/periods", page(200, 403, 403)),
+    ("POST", "/forms/periods"): Row("/forms/periods", page(400, 403, 403)),
+    # the upload: without a file (the matrix sends none) 400; a confirm without the
+    # seal of a preview 400
+    ("GET", "/upload"): Row("/upload", page(200, 403, 200)),
+    ("GET", "/upload/templates/{type_name}"): Row(
+        "/upload/templates/ServiceDelivered?format=csv", page(200, 403, 200)
+    ),
+    ("POST", "/upload"): Row("/upload", page(400, 403, 400)),
+    ("POST", "/upload/confirm"): Row("/upload/confirm", page(400, 403, 400)),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def test_the_first_session_posts_an_event_and_reads_it_in_the_report(
     server = LiveServer(env)
     server.start()
     try:
-        post_and_read, bad_input = session_blocks()
+        post_and_read, bad_input, spreadsheet = session_blocks()
         first = run_block(post_and_read, server, tmp_path)
         assert first.returncode == 0, first.stderr
         receipt_line, report_line = first.stdout.strip().splitlines()
@@ -67,5 +68,23 @@ def test_the_first_session_posts_an_event_and_reads_it_in_the_report(
         problem = json.loads(bad.stdout)
         assert problem["status"] == 400
         assert any(error["path"].startswith("data.") for error in problem["errors"])
+
+        # the spreadsheet: a dry run appends nothing, the import appends every row once
+        examples = tmp_path / "docs" / "examples"
+        examples.mkdir(parents=True)
+        shutil.copy(ROOT / "docs" / "examples" / "nrc-deliveries-1405-07.xlsx", examples)
+        imported = run_block(post_and_read.split("RECEIPT=")[0] + spreadsheet, server, tmp_path)
+        assert imported.returncode == 0, imported.stderr + imported.stdout
+        dry, done = (json.loads(line) for line in imported.stdout.strip().splitlines())
+        assert dry["dry_run"] is True and dry["errors"] == [] and dry["new"] == dry["rows"] > 0
+        assert len(done["receipts"]) == dry["rows"]
+        again = run_block(post_and_read.split("RECEIPT=")[0] + spreadsheet, server, tmp_path)
+        dry_again, done_again = (json.loads(line) for line in again.stdout.strip().splitlines())
+        assert dry_again["new"] == 0 and dry_again["unchanged"] == dry["rows"]
+        # the second import is the same events: their original receipts, nothing new
+        assert [r["position"] for r in done_again["receipts"]] in (
+            [],
+            [r["position"] for r in done["receipts"]],
+        )
     finally:
         server.stop()

@@ -38,6 +38,8 @@ SESSION_HOURS = 12
 #: the roles that may sign in; admin tokens stay with the API
 DASHBOARD_ROLES = frozenset({Role.COORDINATOR, Role.AUDITOR, Role.PARTNER})
 OVERSEERS = frozenset({Role.COORDINATOR, Role.AUDITOR})
+#: the roles with forms (server/web/writing.py); auditors read only
+WRITERS = frozenset({Role.COORDINATOR, Role.PARTNER})
 OPEN_PATHS = ("/sign-in", "/language", "/static/")
 
 
@@ -116,6 +118,9 @@ def navigation(principal: Principal) -> list[NavItem]:
     if principal.role in OVERSEERS:
         items.append(NavItem("/log", "nav_log"))
     items.append(NavItem("/audit", "nav_audit"))
+    if principal.role in WRITERS:
+        items.append(NavItem("/forms", "nav_write"))
+        items.append(NavItem("/upload", "nav_upload"))
     return items
 
 

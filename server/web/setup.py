@@ -28,6 +28,7 @@ from server.config import Settings
 from server.projections.reading import NotCaughtUp, PositionBeyondHead
 from server.web.access import AccessController
 from server.web.analysis import AnalysisPages
+from server.web.delivery_forms import DeliveryForms
 from server.web.frame import (
     SESSION_HOURS,
     STATIC_DIR,
@@ -36,14 +37,17 @@ from server.web.frame import (
     html_error,
 )
 from server.web.ledger import LedgerController
+from server.web.meeting_forms import MeetingForms
+from server.web.partner_forms import PartnerForms
 from server.web.progress import ProgressPages
 from server.web.records import RecordsController
 from server.web.reports import ReportsPages
+from server.web.upload import UploadPages
 
 #: every path the dashboard serves; the bearer-token middleware skips them
 WEB_PATHS = (
     r"^/(?:$|(?:sign-in|sign-out|language|static|who-what-where|progress|pledges|commitments"
-    r"|partners|meetings|log|audit|gaps|trends)(?:/|$))"
+    r"|partners|meetings|log|audit|gaps|trends|forms|upload)(?:/|$))"
 )
 
 SESSION_COOKIE = "hamkari_session"
@@ -109,7 +113,13 @@ def web_routers(settings: Settings) -> list[Router]:
             RecordsController,
             LedgerController,
             AnalysisPages,
+            MeetingForms,
+            DeliveryForms,
+            PartnerForms,
+            UploadPages,
         ],
+        # the upload's confirm form is sealed with it (server/web/upload.py)
+        opt={"upload_secret": _secret(settings, b"upload")},
         middleware=[
             DefineMiddleware(_session_middleware, config=session),
             DefineMiddleware(CSRFMiddleware, config=csrf),

@@ -253,3 +253,54 @@ async def test_the_glossary_is_the_dashboards_words(visit: Visit) -> None:
     await visit.sign_in("demo-coordinator")
     await visit.open("/pledges")
     assert await visit.page.locator("h1").inner_text() == LABELS["nav_pledges"][0]
+
+
+async def form_pages(site: Site) -> dict[str, dict[str, str]]:
+    """Every form page, by who opens it (the name its screenshot gets -> path)."""
+    commitments = (await site.api("/v1/reports/commitments?status=open"))["rows"]
+    mine = next(c["commitment_id"] for c in commitments if c["owner_partner_id"] == "nrc")
+    return {
+        "demo-nrc": {
+            "forms": "/forms",
+            "form-delivery": "/forms/delivery",
+            "form-delivery-cells": "/forms/delivery?shape=cells",
+            "form-pledge": "/forms/pledge",
+            "form-disbursement": "/forms/disbursement",
+            "form-challenge": "/forms/challenge",
+            "form-commitment": f"/forms/commitments/{mine}",
+            "upload": "/upload",
+        },
+        "demo-coordinator": {
+            "forms-coordinator": "/forms",
+            "form-meeting": "/forms/meeting",
+            "form-periods": "/forms/periods",
+            "form-commitment-coordinator": f"/forms/commitments/{mine}",
+        },
+    }
+
+
+async def test_no_form_runs_past_the_screen_or_draws_text_under_11_px(
+    sized: tuple[str, Visit],
+) -> None:
+    width, visit = sized
+    for who, paths in (await form_pages(visit.site)).items():
+        await visit.sign_in(who)
+        # a delivery of nrc's own, to correct or retract
+        await visit.open("/forms")
+        edit = visit.page.locator("#own-deliveries a[href^='/forms/deliveries/']")
+        if await edit.count():
+            paths = {**paths, "form-delivery-edit": str(await edit.first.get_attribute("href"))}
+        for lang in ("fa", "en"):
+            await visit.language(lang)
+            for name, path in paths.items():
+                response = await visit.open(path)
+                assert response.status == 200, f"{path}: {response.status}"
+                await visit.page.evaluate("document.fonts.ready")
+                await visit.screenshot(f"{lang}-{width}-{name}")
+                found = await visit.page.evaluate(_MEASURE_JS, SMALLEST_TEXT)
+                where = f"{lang} {width} {path}"
+                assert found["scrollWidth"] <= found["innerWidth"], f"{where} overflows: {found}"
+                assert found["small"] == [], f"{where}: text under {SMALLEST_TEXT} px"
+                assert found["outside"] == [], f"{where}: fields outside their form: {found}"
+        await visit.page.locator("form.signout button").click()
+    assert visit.console_errors == [], visit.console_errors
