@@ -19,15 +19,16 @@ pytestmark = pytest.mark.slow
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
-def auditor_commands() -> list[str]:
-    """The shell lines of the README's auditor section, comments dropped."""
+def auditor_commands(block: int = 0) -> list[str]:
+    """The shell lines of one block of the README's auditor section (the first: verify;
+    the second: witnesses), comments dropped."""
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("## How an auditor verifies", 1)[1]
-    block = re.search(r"```sh\n(.*?)```", section, re.S)
-    assert block is not None, "the auditor section has no sh block"
+    section = readme.split("## How an auditor verifies", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    assert len(blocks) > block, "the auditor section lacks that sh block"
     return [
         line
-        for line in block.group(1).splitlines()
+        for line in blocks[block].splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
 
@@ -78,3 +79,28 @@ async def test_the_readme_commands_verify_and_catch_a_rewrite(
     later = run([lines[0], lines[-1]], live_server.url, work, {**cli_env, "HAMKARI_TOKEN": token})
     assert later.returncode == 1, later.stdout + later.stderr
     assert "first bad position: 5\n" in later.stderr, later.stderr
+
+
+async def test_the_readme_witness_commands_cosign_and_meet_the_quorum(
+    live_server: LiveServer, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    loaded = hamkari("demo", "load", env=cli_env)
+    assert loaded.returncode == 0, loaded.stderr
+    admin = hamkari("token", "issue", "--role", "admin", "--name", "readme-admin", env=cli_env)
+    assert admin.returncode == 0, admin.stderr
+    work = tmp_path / "witness"
+    work.mkdir()
+    (work / ".venv").symlink_to(ROOT / ".venv")
+    env = {**cli_env, "ADMIN_TOKEN": admin.stdout.strip()}
+    verify, witness = auditor_commands(0), auditor_commands(1)
+    assert any("--quorum" in line for line in witness)
+
+    done = run([*verify, *witness], live_server.url, work, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (work / "nrc.vkey").read_text().startswith("witness.nrc.no+")
+    assert (work / "witness-state").is_dir()
+
+    # the same auditor's quorum of two, with only one witness: refused, naming the gap
+    short = [line.replace("--quorum 1", "--quorum 2") for line in verify[:1] + witness[-2:]]
+    refused = run(short, live_server.url, work, env)
+    assert refused.returncode != 0, refused.stdout + refused.stderr
