@@ -6,19 +6,24 @@ every other report (server/api/reports.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import QueryParameter
 
+from server.api.parameters import MONTH
 from server.api.reports import (
+    GROUP_BY,
     AtPosition,
     BadParameter,
     CalendarParam,
     Format,
     From,
     MinPosition,
+    PartnerFilter,
+    SectorFilter,
+    SiteFilter,
     To,
     _answer,
     _format,
@@ -58,18 +63,27 @@ class ProgressController(Controller):
         self,
         state: State,
         group_by: Annotated[
-            str | None, QueryParameter(description="Any of partner,sector,site,month; default all.")
+            str | None,
+            QueryParameter(
+                pattern=GROUP_BY,
+                max_length=100,
+                description="Any of partner,sector,site,month, comma-separated; default all.",
+            ),
         ] = None,
         view: Annotated[
-            str | None, QueryParameter(description="progress (default) or completeness")
+            Literal["progress", "completeness"] | None,
+            QueryParameter(description="progress (default) or completeness"),
         ] = None,
         month: Annotated[
             str | None,
-            QueryParameter(description="completeness: the month asked about, YYYY-MM."),
+            QueryParameter(
+                pattern=MONTH,
+                description="completeness: the month asked about, YYYY-MM (in `calendar`).",
+            ),
         ] = None,
-        partner: FromQuery[str | None] = None,
-        site: FromQuery[str | None] = None,
-        sector: FromQuery[str | None] = None,
+        partner: PartnerFilter = None,
+        site: SiteFilter = None,
+        sector: SectorFilter = None,
         calendar: CalendarParam = None,
         from_: From = None,
         to: To = None,
