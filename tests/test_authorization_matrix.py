@@ -177,6 +177,8 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/v1/reports/attestations/{code}"): Row(
         "/v1/reports/attestations/AAAA-AAAA-AAAA-AAAA", api(404, 404, 404, 404)
     ),
+    # the verify page: what a code attests, for whoever may read that report
+    ("GET", "/verify"): Row("/verify", page(200, 200, 200)),
     # operating projections
     ("GET", "/v1/admin/projections"): Row("/v1/admin/projections", OVERSEERS),
     ("POST", "/v1/admin/projections/{name}/rebuild"): Row(

@@ -27,6 +27,7 @@ from server.audit.signing import load_or_create_key
 from server.config import Settings
 from server.projections.reading import NotCaughtUp, PositionBeyondHead
 from server.web.access import AccessController
+from server.web.attestations import VerifyPages
 from server.web.frame import (
     SESSION_HOURS,
     STATIC_DIR,
@@ -42,7 +43,7 @@ from server.web.reports import ReportsPages
 #: every path the dashboard serves; the bearer-token middleware skips them
 WEB_PATHS = (
     r"^/(?:$|(?:sign-in|sign-out|language|static|who-what-where|progress|pledges|commitments"
-    r"|partners|meetings|log|audit)(?:/|$))"
+    r"|partners|meetings|log|audit|verify)(?:/|$))"
 )
 
 SESSION_COOKIE = "hamkari_session"
@@ -107,6 +108,7 @@ def web_routers(settings: Settings) -> list[Router]:
             ProgressPages,
             RecordsController,
             LedgerController,
+            VerifyPages,
         ],
         middleware=[
             DefineMiddleware(_session_middleware, config=session),
