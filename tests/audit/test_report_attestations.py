@@ -108,6 +108,13 @@ async def world(client: Client, store: EventStore) -> int:
     return head
 
 
+def refuse_float(text: str) -> Any:
+    raise AssertionError(f"a float in a report: {text}")
+
+
+NO_FLOATS = msgspec.json.Decoder(float_hook=refuse_float)
+
+
 async def attested(client: Client, path: str, **params: Any) -> Any:
     got = await client.get(path, params={**params, "attest": "true"})
     assert got.status_code == 200, got.text
@@ -125,6 +132,8 @@ async def test_every_report_of_both_calendars_verifies_offline(
         statement = document["attestation"]["statement"]
         assert statement["as_of_position"] == head
         assert got.headers["hamkari-attestation"] == document["attestation"]["code"]
+        # the signed content holds no floats (RFC 8785 for our data: money is decimal text)
+        NO_FLOATS.decode(got.content)
         result = k.check(got.content, name=f"r{i}")
         assert result.ok, (path, params, result.problems)
     # a past position, too
@@ -306,3 +315,26 @@ async def test_a_partner_finds_no_attestation_of_another_partners_record(
     missing = await client.get("/v1/reports/attestations/AAAA-AAAA-AAAA-AAAA")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_bad_input_gets_a_problem_and_signs_nothing(
+    client: Client, store: EventStore, database_url: str
+) -> None:
+    await world(client, store)
+    for path, params in [
+        ("/v1/reports/pledges", {"attest": "maybe"}),
+        ("/v1/reports/deliveries", {"attest": "true", "group_by": "planet"}),
+        ("/v1/reports/who-what-where", {"attest": "true", "from": "2025-13"}),
+        ("/v1/reports/progress", {"attest": "true", "view": "completeness"}),
+        ("/v1/reports/attestations/" + "x" * 41, {}),
+    ]:
+        got = await client.get(path, params=params)
+        assert got.status_code == 400, (path, params, got.text)
+        assert got.headers["content-type"].startswith("application/problem+json")
+    missing = await client.get("/v1/reports/partners/nobody", params={"attest": "true"})
+    assert missing.status_code == 404
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM report_attestations") == 0
+    finally:
+        await conn.close()
