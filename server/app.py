@@ -24,7 +24,7 @@ from server.api.metrics import MetricsController
 from server.api.openapi import install_event_body_schema
 from server.api.problems import EXCEPTION_HANDLERS
 from server.api.progress import ProgressController
-from server.api.reports import ReportsController
+from server.api.reports import AttestationsController, ReportsController
 from server.api.witnesses import WitnessController
 from server.audit.checkpoints import Checkpointer
 from server.audit.signing import Signer, load_or_create_key
@@ -118,6 +118,7 @@ def create_app(settings: Settings, *, settle_gc: bool = False) -> Litestar:
             EventsController,
             ImportsController,
             ReportsController,
+            AttestationsController,
             ProgressController,
             AdminProjectionsController,
             AuditController,

@@ -25,7 +25,7 @@ OPERATION = re.compile(r"`(GET|POST|PUT|PATCH|DELETE) (/[^`\s?]*)")
 EVENT_ROW = re.compile(r"^\| `([A-Z][A-Za-z]+)` \| ([a-z, ]+) \|", re.MULTILINE)
 RULE_ROW = re.compile(r"^\| `([a-z-]+)` \| [a-z]+ \|", re.MULTILINE)
 ERROR_ROW = re.compile(r"^\| (\d{3}) \| ([^|]+) \|", re.MULTILINE)
-COMMAND_ROW = re.compile(r"^\| `hamkari ([a-z ]+?)(?: [A-Z\[-].*)?` \|", re.MULTILINE)
+COMMAND_ROW = re.compile(r"^\| `hamkari ([a-z -]+?)(?: [A-Z\[-].*)?` \|", re.MULTILINE)
 
 
 def served_operations() -> set[tuple[str, str]]:

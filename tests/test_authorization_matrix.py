@@ -196,6 +196,14 @@ TABLE: dict[tuple[str, str], Row] = {
         api(200, 200, 200, 200, other_partner=403),
         other="/v1/reports/partners/ayandeh",
     ),
+    # an attestation of a shared report is shared; of a partner's record, that partner's
+    # (a partner asking for another's gets 404, as for a code never issued: the code is
+    # the only name it has, so there is nothing to refuse before looking it up)
+    ("GET", "/v1/reports/attestations/{code}"): Row(
+        "/v1/reports/attestations/AAAA-AAAA-AAAA-AAAA", api(404, 404, 404, 404)
+    ),
+    # the verify page: what a code attests, for whoever may read that report
+    ("GET", "/verify"): Row("/verify", page(200, 200, 200)),
     # operating projections
     ("GET", "/v1/admin/projections"): Row("/v1/admin/projections", OVERSEERS),
     ("POST", "/v1/admin/projections/{name}/rebuild"): Row(

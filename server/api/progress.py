@@ -16,7 +16,7 @@ from server.api.parameters import MONTH
 from server.api.reports import (
     GROUP_BY,
     AtPosition,
-    BadParameter,
+    Attest,
     CalendarParam,
     Format,
     From,
@@ -25,30 +25,11 @@ from server.api.reports import (
     SectorFilter,
     SiteFilter,
     To,
-    _answer,
-    _format,
-    _guarded,
-    _period,
-    _respond,
+    guarded,
+    report_response,
 )
 from server.auth.middleware import READERS
-from server.projections import formats
-from server.projections.deliveries import Filters
-from server.projections.model import Conn
-from server.projections.periods import PeriodError, parse_month
-from server.projections.targets import GROUPS, completeness_rows, progress_rows
-
-VIEWS = ("progress", "completeness")
-
-
-def _groups(group_by: str | None) -> list[str]:
-    if group_by is None:
-        return list(GROUPS)
-    chosen = [g.strip() for g in group_by.split(",") if g.strip()]
-    unknown = [g for g in chosen if g not in GROUPS]
-    if unknown:
-        raise BadParameter(f"group_by takes {', '.join(GROUPS)}; not {', '.join(unknown)}")
-    return [g for g in GROUPS if g in chosen]
+from server.projections.report_bodies import progress_params
 
 
 class ProgressController(Controller):
@@ -90,6 +71,7 @@ class ProgressController(Controller):
         at_position: AtPosition = None,
         min_position: MinPosition = None,
         format: Format = None,
+        attest: Attest = None,
     ) -> Response[Any]:
         """`view=progress`: beneficiary contacts planned by partners' targets (TargetSet)
         and reached by their deliveries, with % reached, grouped by any of partner,
@@ -102,41 +84,25 @@ class ProgressController(Controller):
         there, and whether it has a target over that month (`has_target`)."""
 
         async def work() -> Response[Any]:
-            fmt = _format(format)
-            chosen = view or "progress"
-            if chosen not in VIEWS:
-                raise BadParameter(f"view must be progress or completeness, not {chosen!r}")
-            period = _period(calendar, from_, to)
-            if chosen == "completeness":
-                if month is None:
-                    raise BadParameter("view=completeness needs month=YYYY-MM")
-                try:
-                    key = parse_month(month, period.calendar)
-                except PeriodError as exc:
-                    raise BadParameter(str(exc)) from None
+            params = progress_params(
+                view=view,
+                group_by=group_by,
+                month=month,
+                partner=partner,
+                site=site,
+                sector=sector,
+                calendar=calendar,
+                first=from_,
+                last=to,
+            )
+            return await report_response(
+                state,
+                "progress",
+                params,
+                fmt=format,
+                attest=attest,
+                at_position=at_position,
+                min_position=min_position,
+            )
 
-                async def complete(conn: Conn, names: Any) -> list[dict[str, Any]]:
-                    return await completeness_rows(conn, names, key, period)
-
-                answer = await _answer(state, "progress", complete, at_position, min_position)
-                body: dict[str, Any] = {"view": chosen, "month": month, "rows": answer.body}
-                return _respond(
-                    answer, body, fmt, answer.body, formats.COMPLETENESS, "completeness"
-                )
-            groups = _groups(group_by)
-            filters = Filters(period=period, partner=partner, site=site, sector=sector)
-
-            async def query(conn: Conn, names: Any) -> list[dict[str, Any]]:
-                return await progress_rows(conn, names, groups, filters)
-
-            answer = await _answer(state, "progress", query, at_position, min_position)
-            body = {
-                "view": chosen,
-                "period": period.describe(),
-                "group_by": groups,
-                "rows": answer.body,
-            }
-            columns = formats.progress_columns(groups)
-            return _respond(answer, body, fmt, answer.body, columns, "progress")
-
-        return await _guarded(work)
+        return await guarded(work)

@@ -6,42 +6,45 @@ Every report answers `?at_position=N` (as the log stood then), `?min_position=P`
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from functools import partial
-from typing import Annotated, Any, Literal, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
 
-import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import QueryParameter
+from litestar.params import Parameter, QueryParameter
 
 from schemas.common import Sector
 from server.api.parameters import MONTH, position, slug
 from server.api.problems import problem_response
+from server.audit.attestation import Attestation, code_of, normal_code, read_statement
+from server.audit.attestations import attest_report
+from server.audit.attestations import find as find_attestation
 from server.auth.middleware import READERS, principal_of
 from server.auth.permissions import may_read_record
 from server.projections import formats
-from server.projections.commitments import STATUSES as COMMITMENT_STATUSES
-from server.projections.commitments import commitment_rows, today_in_tehran
-from server.projections.deliveries import GROUPS, Filters, deliveries_rows
+from server.projections.catalog import REPORTS
+from server.projections.commitments import today_in_tehran
 from server.projections.model import Conn
-from server.projections.partner_record import partner_record
-from server.projections.periods import Period, PeriodError, parse_period
-from server.projections.pledge_months import month_rows, month_totals
-from server.projections.pledges import partner_rows, pledge_rows, totals
 from server.projections.reading import Answer, NotCaughtUp, PositionBeyondHead, ReportReader
-from server.projections.who_what_where import who_what_where
-
-T = TypeVar("T")
+from server.projections.report_bodies import (
+    BadParameter,
+    Body,
+    Params,
+    TableSource,
+    build,
+    commitments_params,
+    content,
+    deliveries_params,
+    partner_params,
+    pledges_params,
+    www_params,
+)
+from server.projections.tracking import standings
 
 FORMATS = ("json", "csv", "hxl")
-PLEDGE_VIEWS: Mapping[str, formats.Columns] = {
-    "pledges": formats.PLEDGES,
-    "partners": formats.PLEDGES_BY_PARTNER,
-    "months": formats.PLEDGES_BY_MONTH,
-}
 # litestar adds `; charset=utf-8` to a text/ media type: naming it here sent it twice
 CSV = "text/csv"
 
@@ -82,8 +85,21 @@ SectorFilter = Annotated[Sector | None, QueryParameter(description="Only this se
 GROUP_BY = r"^ *(partner|site|sector|month)? *(, *(partner|site|sector|month)? *)*$"
 
 
-class BadParameter(Exception):
-    pass
+Attest = Annotated[
+    bool | None,
+    QueryParameter(
+        description=(
+            "true: sign a statement that these are the log's figures (report, parameters, "
+            "as_of_position, the log's Merkle root there, SHA-256 of the content, time) with "
+            "the log's key. JSON carries it as `attestation`; CSV and HXL stay as they are "
+            "and name it in the `Hamkari-Attestation` header and a `Link` to "
+            "/v1/reports/attestations/{code} (the sidecar file)."
+        )
+    ),
+]
+# an attested live read whose projections stood at different positions is read again,
+# after waiting for the furthest, this many times before it is folded at the lowest
+_SETTLE_TRIES = 3
 
 
 def _format(value: str | None) -> str:
@@ -93,42 +109,80 @@ def _format(value: str | None) -> str:
     return chosen
 
 
-def _period(calendar: str | None, first: str | None, last: str | None) -> Period:
-    try:
-        return parse_period(calendar, first, last)
-    except PeriodError as exc:
-        raise BadParameter(str(exc)) from None
-
-
-async def _answer(
+async def _read(
     state: State,
     report: str,
-    query: Callable[[Conn, Any], Awaitable[T]],
+    params: Params,
     at_position: int | None,
     min_position: int | None,
-) -> Answer[T]:
+    settle: bool,
+) -> Answer[Body]:
     if at_position is not None and min_position is not None:
         raise BadParameter("at_position and min_position cannot be used together")
     reader: ReportReader = state.reports
-    return await reader.read(report, query, at=at_position, min_position=min_position)
+
+    async def query(conn: Conn, names: Any) -> Body:
+        return await build(TableSource(conn, names), report, params)
+
+    answer = await reader.read(report, query, at=at_position, min_position=min_position)
+    tries = 0
+    while settle and not answer.settled:
+        # an attestation signs one position: a live answer whose projections stood apart
+        # mixes two; wait for the furthest and read again, else fold at the lowest
+        names = REPORTS[report]
+        tries += 1
+        if tries > _SETTLE_TRIES:
+            return await reader.read_at(names, query, answer.as_of_position)
+        found = await standings(reader.pool, names)
+        with contextlib.suppress(NotCaughtUp):
+            await reader.wait_for(names, max(s.position for s in found.values()))
+        answer = await reader.read_live(names, query)
+    return answer
 
 
-def _respond(
-    answer: Answer[Any],
-    body: dict[str, Any],
-    fmt: str,
-    rows: Sequence[Mapping[str, Any] | msgspec.Struct],
-    columns: formats.Columns,
-    filename: str,
+async def report_response(
+    state: State,
+    report: str,
+    params: Params,
+    *,
+    fmt: str | None,
+    attest: bool | None,
+    at_position: int | None,
+    min_position: int | None,
 ) -> Response[Any]:
+    """The report `report` with `params`: JSON, CSV or HXL, attested when asked."""
+    chosen = _format(fmt)
+    answer = await _read(state, report, params, at_position, min_position, bool(attest))
+    body = answer.body
+    if body.document is None:
+        detail = f"no partner {params.get('partner_id')!r} is registered"
+        return problem_response(404, "not-found", "Not found", detail)
     headers = {"X-As-Of-Position": str(answer.as_of_position)}
-    if fmt == "json":
-        document = {"as_of_position": answer.as_of_position, **body}
+    attestation = None
+    if attest:
+        pool = state.pool
+        attestation = await attest_report(
+            pool,
+            state.checkpointer.signer,
+            report=report,
+            parameters=params,
+            as_of_position=answer.as_of_position,
+            content=content(body.document),
+        )
+        headers["Hamkari-Attestation"] = attestation.code
+        headers["Link"] = (
+            f'</v1/reports/attestations/{attestation.code}>; rel="describedby";'
+            ' type="application/json"'
+        )
+    if chosen == "json":
+        document = {"as_of_position": answer.as_of_position, **body.document}
         if answer.warnings:
             document["warnings"] = answer.warnings
+        if attestation is not None:
+            document["attestation"] = attestation
         return Response(document, headers=headers)
-    headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    text = formats.to_csv(rows, columns, hxl=fmt == "hxl")
+    headers["Content-Disposition"] = f'attachment; filename="{body.filename}.csv"'
+    text = formats.to_csv(body.rows, body.columns, hxl=chosen == "hxl")
     return Response(text, media_type=CSV, headers=headers)
 
 
@@ -145,7 +199,7 @@ def _problem(exc: Exception) -> Response[Any]:
     )
 
 
-async def _guarded(work: Callable[[], Awaitable[Response[Any]]]) -> Response[Any]:
+async def guarded(work: Callable[[], Awaitable[Response[Any]]]) -> Response[Any]:
     try:
         return await work()
     except (BadParameter, PositionBeyondHead, NotCaughtUp) as exc:
@@ -178,28 +232,27 @@ class ReportsController(Controller):
         at_position: AtPosition = None,
         min_position: MinPosition = None,
         format: Format = None,
+        attest: Attest = None,
     ) -> Response[Any]:
         """Partner x sector x site: activities, deliveries and beneficiary contacts
         (women, men, girls, boys, other, total) over the months asked. A delivery
         counts in the month its period ends. `?format=hxl` adds HXL hashtags."""
 
         async def work() -> Response[Any]:
-            fmt = _format(format)
-            filters = Filters(
-                period=_period(calendar, from_, to), partner=partner, site=site, sector=sector
+            params = www_params(
+                partner=partner, site=site, sector=sector, calendar=calendar, first=from_, last=to
             )
-            answer = await _answer(
+            return await report_response(
                 state,
                 "who-what-where",
-                partial(_www, filters=filters),
-                at_position,
-                min_position,
+                params,
+                fmt=format,
+                attest=attest,
+                at_position=at_position,
+                min_position=min_position,
             )
-            body = {"period": filters.period.describe(), "rows": answer.body}
-            columns = formats.who_what_where_columns()
-            return _respond(answer, body, fmt, answer.body, columns, "who-what-where")
 
-        return await _guarded(work)
+        return await guarded(work)
 
     @get("/deliveries", operation_id="reportDeliveries", summary="Beneficiaries by group")
     async def deliveries(
@@ -222,27 +275,33 @@ class ReportsController(Controller):
         at_position: AtPosition = None,
         min_position: MinPosition = None,
         format: Format = None,
+        attest: Attest = None,
     ) -> Response[Any]:
         """Beneficiary contacts (women, men, girls, boys, other, total) and the number of
         deliveries, grouped by any of partner, site, sector and month (`group_by=`
         empty: one line of totals). Counts are contacts, not unique people."""
 
         async def work() -> Response[Any]:
-            fmt = _format(format)
-            groups = _groups(group_by)
-            filters = Filters(
-                period=_period(calendar, from_, to), partner=partner, site=site, sector=sector
+            params = deliveries_params(
+                group_by=group_by,
+                partner=partner,
+                site=site,
+                sector=sector,
+                calendar=calendar,
+                first=from_,
+                last=to,
+            )
+            return await report_response(
+                state,
+                "deliveries",
+                params,
+                fmt=format,
+                attest=attest,
+                at_position=at_position,
+                min_position=min_position,
             )
 
-            async def query(conn: Conn, names: Any) -> list[msgspec.Struct]:
-                return await deliveries_rows(conn, names, groups, filters)
-
-            answer = await _answer(state, "deliveries", query, at_position, min_position)
-            body = {"period": filters.period.describe(), "group_by": groups, "rows": answer.body}
-            columns = formats.delivery_columns(groups)
-            return _respond(answer, body, fmt, answer.body, columns, "deliveries")
-
-        return await _guarded(work)
+        return await guarded(work)
 
     @get("/pledges", operation_id="reportPledges", summary="Pledges, commitments, disbursements")
     async def pledges(
@@ -259,6 +318,7 @@ class ReportsController(Controller):
         at_position: AtPosition = None,
         min_position: MinPosition = None,
         format: Format = None,
+        attest: Attest = None,
     ) -> Response[Any]:
         """Per pledge (`view=pledges`) or per partner, currency and status
         (`view=partners`): pledged, committed, disbursed, outstanding and fulfilment %,
@@ -272,37 +332,20 @@ class ReportsController(Controller):
         months, in the chosen calendar, and `totals` adds up the committed ones."""
 
         async def work() -> Response[Any]:
-            fmt = _format(format)
-            chosen = view or "pledges"
-            if chosen not in PLEDGE_VIEWS:
-                raise BadParameter(f"view must be pledges, partners or months, not {chosen!r}")
-            period = _period(calendar, from_, to)
+            params = pledges_params(
+                view=view, partner=partner, calendar=calendar, first=from_, last=to
+            )
+            return await report_response(
+                state,
+                "pledges",
+                params,
+                fmt=format,
+                attest=attest,
+                at_position=at_position,
+                min_position=min_position,
+            )
 
-            async def query(conn: Conn, names: Any) -> dict[str, Any]:
-                if chosen == "months":
-                    by_month = await month_rows(conn, names, period, partner)
-                    return {"rows": by_month, **month_totals(by_month)}
-                by_partner = await partner_rows(conn, names, period, partner)
-                rows = (
-                    by_partner
-                    if chosen == "partners"
-                    else await pledge_rows(conn, names, period, partner)
-                )
-                return {"rows": rows, **totals(by_partner)}
-
-            answer = await _answer(state, "pledges", query, at_position, min_position)
-            sums = {k: v for k, v in answer.body.items() if k != "rows"}
-            body = {
-                "period": period.describe(),
-                "view": chosen,
-                "rows": answer.body["rows"],
-                "totals": sums.pop("committed"),
-                **sums,
-            }
-            columns = PLEDGE_VIEWS[chosen]
-            return _respond(answer, body, fmt, answer.body["rows"], columns, "pledges")
-
-        return await _guarded(work)
+        return await guarded(work)
 
     @get("/commitments", operation_id="reportCommitments", summary="Commitments and their state")
     async def commitments(
@@ -323,28 +366,33 @@ class ReportsController(Controller):
         at_position: AtPosition = None,
         min_position: MinPosition = None,
         format: Format = None,
+        attest: Attest = None,
     ) -> Response[Any]:
         """Commitments due in the period (all when none is given). `overdue`: open and
         due before today in Asia/Tehran (or `on`); `open` includes the overdue ones,
         each row says which."""
 
         async def work() -> Response[Any]:
-            fmt = _format(format)
-            if status is not None and status not in COMMITMENT_STATUSES:
-                raise BadParameter(f"status must be one of {', '.join(COMMITMENT_STATUSES)}")
-            period = _period(calendar, from_, to)
-            day = on or today_in_tehran()
+            params = commitments_params(
+                status=status,
+                owner=owner,
+                on=on,
+                today=today_in_tehran(),
+                calendar=calendar,
+                first=from_,
+                last=to,
+            )
+            return await report_response(
+                state,
+                "commitments",
+                params,
+                fmt=format,
+                attest=attest,
+                at_position=at_position,
+                min_position=min_position,
+            )
 
-            async def query(conn: Conn, names: Any) -> list[dict[str, Any]]:
-                return await commitment_rows(
-                    conn, names, on=day, status=status, owner=owner, period=period
-                )
-
-            answer = await _answer(state, "commitments", query, at_position, min_position)
-            body = {"period": period.describe(), "on": day.isoformat(), "rows": answer.body}
-            return _respond(answer, body, fmt, answer.body, formats.COMMITMENTS, "commitments")
-
-        return await _guarded(work)
+        return await guarded(work)
 
     @get(
         "/partners/{partner_id:str}",
@@ -365,6 +413,7 @@ class ReportsController(Controller):
         at_position: AtPosition = None,
         min_position: MinPosition = None,
         format: Format = None,
+        attest: Attest = None,
     ) -> Response[Any]:
         """What a partner presents at a meeting: its deliveries by site, sector and month
         (`rows`, the part `?format=csv` exports), its pledges, its commitments, the
@@ -377,34 +426,73 @@ class ReportsController(Controller):
             )
 
         async def work() -> Response[Any]:
-            fmt = _format(format)
-            filters = Filters(period=_period(calendar, from_, to))
-            day = on or today_in_tehran()
+            params = partner_params(
+                partner_id=partner_id,
+                on=on,
+                today=today_in_tehran(),
+                calendar=calendar,
+                first=from_,
+                last=to,
+            )
+            return await report_response(
+                state,
+                "partner",
+                params,
+                fmt=format,
+                attest=attest,
+                at_position=at_position,
+                min_position=min_position,
+            )
 
-            async def query(conn: Conn, names: Any) -> dict[str, Any] | None:
-                return await partner_record(conn, names, partner_id, filters, day)
-
-            answer = await _answer(state, "partner", query, at_position, min_position)
-            if answer.body is None:
-                return problem_response(
-                    404, "not-found", "Not found", f"no partner {partner_id!r} is registered"
-                )
-            rows = answer.body["rows"]
-            columns = formats.delivery_columns(("site", "sector", "month"))
-            return _respond(answer, answer.body, fmt, rows, columns, f"partner-{partner_id}")
-
-        return await _guarded(work)
-
-
-async def _www(conn: Conn, names: Any, *, filters: Filters) -> list[dict[str, Any]]:
-    return await who_what_where(conn, names, filters)
+        return await guarded(work)
 
 
-def _groups(group_by: str | None) -> list[str]:
-    if group_by is None:
-        return list(GROUPS)
-    chosen = [g.strip() for g in group_by.split(",") if g.strip()]
-    unknown = [g for g in chosen if g not in GROUPS]
-    if unknown:
-        raise BadParameter(f"group_by takes {', '.join(GROUPS)}; not {', '.join(unknown)}")
-    return [g for g in GROUPS if g in chosen]
+def _attestation_body(attestation: Attestation) -> dict[str, Any]:
+    return {"attestation": attestation}
+
+
+class AttestationsController(Controller):
+    """Report attestations the server signed, found again by their short code."""
+
+    path = "/v1/reports/attestations"
+    tags = ["reports"]
+    guards = [READERS]
+
+    @get(
+        "/{code:str}",
+        operation_id="reportAttestation",
+        summary="A signed report attestation, by its code",
+    )
+    async def attestation(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        code: Annotated[
+            str,
+            Parameter(
+                description="The short code (XXXX-XXXX-XXXX-XXXX; any case, dashes optional).",
+                max_length=40,
+            ),
+        ],
+    ) -> Response[Any]:
+        """The attestation with this code, as a report's `attestation` member: the sidecar
+        of an attested CSV or HXL file, and what `hamkari audit verify-report` reads. A
+        partner token finds its own record's attestations and the shared reports', not
+        another partner's record's (404, as for a code never issued)."""
+        normal = normal_code(code)
+        found = None if normal is None else await find_attestation(state.pool, normal)
+        about = None if found is None else found[1]
+        if found is None or (
+            about is not None and not may_read_record(principal_of(request), about)
+        ):
+            return problem_response(
+                404, "not-found", "Not found", f"no report attestation has code {code!r}"
+            )
+        note = found[0]
+        attestation = Attestation(statement=read_statement(note), note=note, code=code_of(note))
+        return Response(
+            _attestation_body(attestation),
+            headers={
+                "Content-Disposition": f'attachment; filename="attestation-{attestation.code}.json"'
+            },
+        )

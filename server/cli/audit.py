@@ -22,6 +22,7 @@ from server.audit.auditor import (
     witness_key_from_file,
 )
 from server.audit.checkpoints import CheckpointRefused, sign_checkpoint
+from server.audit.report_check import verify_report
 from server.audit.signing import Signer, load_or_create_key
 from server.audit.tree_store import AuditTreeError
 from server.audit.verify import Progress
@@ -104,6 +105,24 @@ def cmd_verify(_settings: Settings, args: argparse.Namespace) -> int:
     return print_report(report)
 
 
+def cmd_verify_report(_settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        report = verify_report(
+            args.report, args.export, args.checkpoint, args.public_key, args.attestation
+        )
+    except AuditInputError as exc:
+        print(f"hamkari: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    for note in report.notes:
+        print(note)
+    if report.ok:
+        print("OK: the signature, the root, the checkpoint and every recomputed row hold")
+        return EXIT_OK
+    for problem in report.problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    return EXIT_FAILED
+
+
 def cmd_checkpoint(settings: Settings, _args: argparse.Namespace) -> int:
     signer = Signer(settings.log_origin, load_or_create_key(settings.signing_key_path))
 
@@ -172,6 +191,37 @@ def register(commands: Any) -> None:
         "on (offline: the largest --checkpoint; live: the server's newest)",
     )
     verify.set_defaults(handler=cmd_verify)
+    check = actions.add_parser(
+        "verify-report",
+        help="check an attested report offline: recompute it from an export",
+        description=(
+            "hamkari audit verify-report REPORT --export EXPORT.ndjson --checkpoint CP.json "
+            "--public-key KEY [--attestation SIDECAR.json]. Checks the attestation's "
+            "signature, that the export's first N entries hash to the attested root and the "
+            "checkpoint extends it, then recomputes the report from those entries with the "
+            "server's own fold and report code (no database, no network) and compares it "
+            "with the file. Exit 0 only when all hold; 1 naming the first thing that does "
+            "not (the first differing row); 2 when the inputs cannot be used."
+        ),
+    )
+    check.add_argument("report", type=Path, help="the report: JSON with ?attest=true, or CSV/HXL")
+    check.add_argument("--export", type=Path, required=True, help="an export (NDJSON) file")
+    check.add_argument(
+        "--checkpoint",
+        action="append",
+        type=Path,
+        required=True,
+        help="a signed checkpoint at or after the report's position (JSON or note)",
+    )
+    check.add_argument(
+        "--public-key", type=Path, required=True, help="the log's key (PEM or C2SP vkey)"
+    )
+    check.add_argument(
+        "--attestation",
+        type=Path,
+        help="the attestation of a CSV/HXL report (its sidecar, /v1/reports/attestations/CODE)",
+    )
+    check.set_defaults(handler=cmd_verify_report)
     checkpoint = actions.add_parser(
         "checkpoint", help="sign a checkpoint of the log now; prints it as JSON"
     )

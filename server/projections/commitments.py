@@ -168,23 +168,26 @@ async def commitment_rows(
         f"{condition} ORDER BY due_on, commitment_id",
         *args,
     )
-    return [
-        {
-            "commitment_id": str(r["commitment_id"]),
-            "owner_partner_id": r["owner_partner_id"],
-            "status": r["state"],
-            "overdue": r["overdue"],
-            "days_overdue": (on - r["due_on"]).days if r["overdue"] else None,
-            "due_on": r["due_on"].isoformat(),
-            "description_fa": r["description_fa"],
-            "description_en": r["description_en"],
-            "sector": r["sector"],
-            "site_id": r["site_id"],
-            "meeting_id": r["meeting_id"] and str(r["meeting_id"]),
-            "percent": r["percent"],
-            "progress_reports": r["progress_reports"],
-            "last_note": r["last_note"],
-            "closed_on": r["closed_on"] and r["closed_on"].isoformat(),
-        }
-        for r in records
-    ]
+    return [commitment_row(r, on) for r in records]
+
+
+def commitment_row(r: Mapping[str, Any], on: datetime.date) -> dict[str, Any]:
+    """A commitments-table row with its `overdue` -> a report row; shared by the SQL
+    report and its in-memory twin."""
+    return {
+        "commitment_id": str(r["commitment_id"]),
+        "owner_partner_id": r["owner_partner_id"],
+        "status": r["state"],
+        "overdue": r["overdue"],
+        "days_overdue": (on - r["due_on"]).days if r["overdue"] else None,
+        "due_on": r["due_on"].isoformat(),
+        "description_fa": r["description_fa"],
+        "description_en": r["description_en"],
+        "sector": r["sector"],
+        "site_id": r["site_id"],
+        "meeting_id": r["meeting_id"] and str(r["meeting_id"]),
+        "percent": r["percent"],
+        "progress_reports": r["progress_reports"],
+        "last_note": r["last_note"],
+        "closed_on": r["closed_on"] and r["closed_on"].isoformat(),
+    }

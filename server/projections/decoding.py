@@ -6,6 +6,7 @@ log head it read under, so stretches of other events still move it forward."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Collection
 from typing import Any
 
@@ -44,8 +45,9 @@ _DECODERS: dict[tuple[str, int], StoredDecoder[Any]] = {
 }
 
 
-def decode(row: asyncpg.Record) -> Event:
-    """A `LOG_COLUMNS` row -> Event; UndecodableEvent when it cannot be read."""
+def decode(row: asyncpg.Record | tuple[int, str, int, datetime.datetime, bytes]) -> Event:
+    """A `LOG_COLUMNS` row (from the table, or from an export offline) -> Event;
+    UndecodableEvent when it cannot be read."""
     position, event_type, version, recorded_at, entry = row
     decoder = _DECODERS.get((event_type, version))
     if decoder is None:

@@ -274,11 +274,7 @@ async def deliveries_rows(
     """Beneficiary contacts grouped by any of partner, site, sector and month, as
     `row_type` Structs (what the API serves)."""
     period = filters.period
-    columns = [
-        period.column if group == "month" else _GROUP_COLUMNS[group]
-        for group in GROUPS
-        if group in group_by
-    ]
+    columns = group_columns(group_by, period)
     condition, args = where(filters)
     listed = ", ".join(f"c.{c}" for c in columns)
     order = f" ORDER BY {listed}" if columns else ""
@@ -291,7 +287,23 @@ async def deliveries_rows(
         group = f" GROUP BY {listed}" if columns else ""
         select = f"{listed}, " if columns else ""
         sql = f"SELECT {select}{SUMS} FROM {table} c{condition}{group}{order}"
-    records = await conn.fetch(sql, *args)
+    return shape_rows(await conn.fetch(sql, *args), columns, period)
+
+
+def group_columns(group_by: Sequence[str], period: Period) -> list[str]:
+    """The read-model columns a deliveries report groups by, in report order."""
+    return [
+        period.column if group == "month" else _GROUP_COLUMNS[group]
+        for group in GROUPS
+        if group in group_by
+    ]
+
+
+def shape_rows(
+    records: Sequence[Sequence[Any]], columns: Sequence[str], period: Period
+) -> list[msgspec.Struct]:
+    """Grouped records (the group columns, then COUNT_COLUMNS) -> the report's rows, the
+    month key spelled out; shared by the SQL report and its in-memory twin."""
     if period.column not in columns:
         plain = row_type((*columns, *COUNT_COLUMNS))
         return [plain(*record) for record in records]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import msgspec
@@ -196,17 +196,39 @@ async def partner_record(
         _json.encode([{"partner_id": partner_id}]).decode(),
         *args,
     )
+    return assemble(
+        dict(partner),
+        period.describe(),
+        deliveries,
+        overall[0],
+        await pledge_rows(conn, names, period, partner_id),
+        by_partner,
+        await commitment_rows(conn, names, on=on, owner=partner_id, period=period),
+        challenges,
+        [{**m, "presented": msgspec.json.decode(m["presented"])} for m in meetings],
+    )
+
+
+def assemble(
+    partner: dict[str, Any],
+    period: dict[str, Any],
+    deliveries: list[dict[str, Any]],
+    overall: dict[str, Any],
+    pledges: list[dict[str, Any]],
+    by_currency: list[dict[str, Any]],
+    commitments: list[dict[str, Any]],
+    challenges: Sequence[Mapping[str, Any]],
+    meetings: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """The record from its parts (challenges and meetings as read, in order, a meeting's
+    `presented` decoded); shared by the SQL report and its in-memory twin."""
     return {
-        "partner": dict(partner),
-        "period": period.describe(),
+        "partner": partner,
+        "period": period,
         "rows": deliveries,
-        "deliveries_total": overall[0],
-        "pledges": {
-            "rows": await pledge_rows(conn, names, period, partner_id),
-            "by_currency": by_partner,
-            "totals": totals(by_partner),
-        },
-        "commitments": await commitment_rows(conn, names, on=on, owner=partner_id, period=period),
+        "deliveries_total": overall,
+        "pledges": {"rows": pledges, "by_currency": by_currency, "totals": totals(by_currency)},
+        "commitments": commitments,
         "challenges": [
             {
                 "challenge_id": str(c["challenge_id"]),
@@ -225,7 +247,7 @@ async def partner_record(
                 "title_en": m["title_en"],
                 "site_id": m["site_id"],
                 "chair_partner_id": m["chair_partner_id"],
-                "presented": msgspec.json.decode(m["presented"]),
+                "presented": m["presented"],
             }
             for m in meetings
         ],

@@ -10,7 +10,7 @@ committed, uncommitted and cancelled are reported apart, never added together.""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -99,6 +99,19 @@ async def month_rows(
 ) -> list[dict[str, Any]]:
     """One row per month, currency and status with something pledged or disbursed in
     that month, in month order; months are the period's calendar's."""
+    pledged = await _pledged_by_day(conn, names, period, partner)
+    disbursed = await _disbursed_by_day(conn, names, period, partner)
+    return shape_month_rows(pledged, disbursed, period)
+
+
+def shape_month_rows(
+    pledged: Sequence[Mapping[str, Any]],
+    disbursed: Sequence[Mapping[str, Any]],
+    period: Period,
+) -> list[dict[str, Any]]:
+    """Sums per day, currency and status (`day`, `currency`, `status`, `n`, `amount`) of
+    what was pledged and what was disbursed -> month rows; shared by the SQL report and
+    its in-memory twin."""
     sums: dict[tuple[int, str, str], _Sums] = {}
 
     def at(day: datetime.date, currency: str, status: str) -> _Sums:
@@ -108,11 +121,11 @@ async def month_rows(
             found = sums[key] = _Sums()
         return found
 
-    for r in await _pledged_by_day(conn, names, period, partner):
+    for r in pledged:
         s = at(r["day"], r["currency"], r["status"])
         s.pledges += r["n"]
         s.pledged = _add(s.pledged, r["amount"])
-    for r in await _disbursed_by_day(conn, names, period, partner):
+    for r in disbursed:
         s = at(r["day"], r["currency"], r["status"])
         s.disbursements += r["n"]
         s.disbursed = _add(s.disbursed, r["amount"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
@@ -243,24 +243,27 @@ async def pledge_rows(
         " ORDER BY partner_id, currency, period_start, pledge_id",
         *args,
     )
-    return [
-        {
-            "pledge_id": str(r["pledge_id"]),
-            "partner_id": r["partner_id"],
-            "status": r["status"],
-            "currency": r["currency"],
-            **_figures(r["status"], r["amount"], r["disbursed"], r["outstanding"]),
-            "disbursements": r["disbursements"],
-            "sectors": r["sectors"].split(","),
-            "site_id": r["site_id"],
-            "period_start": r["period_start"].isoformat(),
-            "period_end": r["period_end"].isoformat(),
-            "committed_on": r["committed_on"] and r["committed_on"].isoformat(),
-            "agreement_ref": r["agreement_ref"],
-            "made_on": r["made_on"].isoformat(),
-        }
-        for r in records
-    ]
+    return [pledge_row(r) for r in records]
+
+
+def pledge_row(r: Mapping[str, Any]) -> dict[str, Any]:
+    """A pledges-table row with its `status` and `outstanding` -> a report row; shared
+    by the SQL report and its in-memory twin."""
+    return {
+        "pledge_id": str(r["pledge_id"]),
+        "partner_id": r["partner_id"],
+        "status": r["status"],
+        "currency": r["currency"],
+        **_figures(r["status"], r["amount"], r["disbursed"], r["outstanding"]),
+        "disbursements": r["disbursements"],
+        "sectors": r["sectors"].split(","),
+        "site_id": r["site_id"],
+        "period_start": r["period_start"].isoformat(),
+        "period_end": r["period_end"].isoformat(),
+        "committed_on": r["committed_on"] and r["committed_on"].isoformat(),
+        "agreement_ref": r["agreement_ref"],
+        "made_on": r["made_on"].isoformat(),
+    }
 
 
 async def partner_rows(
@@ -275,6 +278,12 @@ async def partner_rows(
         f" FROM {names['pledges']}{condition} GROUP BY 1, 2, 3",
         *args,
     )
+    return shape_partner_rows(records)
+
+
+def shape_partner_rows(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Sums per partner, currency and status -> the report's rows in order; shared by
+    the SQL report and its in-memory twin."""
     order = {status: i for i, status in enumerate(STATUSES)}
     records = sorted(records, key=lambda r: (r["partner_id"], r["currency"], order[r["status"]]))
     return [

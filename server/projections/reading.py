@@ -49,6 +49,9 @@ class Answer(Generic[T]):
     as_of_position: int
     body: T
     warnings: list[str] = field(default_factory=list)
+    #: every projection read stood at `as_of_position` (a live read may find them apart:
+    #: then the answer mixes positions, which an attestation must not sign)
+    settled: bool = True
 
 
 class ReportReader:
@@ -134,7 +137,8 @@ class ReportReader:
             )
             found = await standings(conn, names)
             body = await query(conn, tables)
-        return Answer(as_of(found), body, warnings(found))
+        settled = len({s.position for s in found.values()}) <= 1
+        return Answer(as_of(found), body, warnings(found), settled)
 
 
 def as_of(found: Mapping[str, Standing]) -> int:

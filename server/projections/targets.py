@@ -158,6 +158,22 @@ async def progress_rows(
     targets = await conn.fetch(
         f"SELECT * FROM {names['targets']} WHERE {' AND '.join(conditions)}", *args
     )
+    delivery_groups = [g for g in ("partner", "site", "sector", "month") if g in group_by]
+    delivered = await deliveries_report(conn, names, delivery_groups, filters)
+    return shape_progress(targets, delivered, group_by, filters)
+
+
+def shape_progress(
+    targets: Sequence[Mapping[str, Any]],
+    delivered: Sequence[Mapping[str, Any]],
+    group_by: Sequence[str],
+    filters: Filters,
+) -> list[dict[str, Any]]:
+    """The targets over the period and the deliveries report grouped alike -> planned,
+    reached and % rows; shared by the SQL report and its in-memory twin."""
+    period = filters.period
+    start = period.start or datetime.date.min
+    end = period.end or datetime.date.max
     keys = [_KEYS[g] for g in GROUPS if g in group_by]
     planned: dict[tuple[Any, ...], Decimal] = {}
     for target in targets:
@@ -179,9 +195,8 @@ async def progress_rows(
             values = {**dict(target), "month": month}
             key = tuple(values[k] for k in keys)
             planned[key] = planned.get(key, Decimal(0)) + _share(target, first, last)
-    delivery_groups = [g for g in ("partner", "site", "sector", "month") if g in group_by]
     reached: dict[tuple[Any, ...], int] = {}
-    for found in await deliveries_report(conn, names, delivery_groups, filters):
+    for found in delivered:
         key = tuple(found[k] for k in keys)
         reached[key] = reached.get(key, 0) + found["total"]
     rows = []
@@ -203,7 +218,7 @@ async def completeness_rows(
     """Every active (not suspended) partner and whether it reported any delivery that
     counts in `month`: those that did not are the ones to chase."""
     one = Filters(period=Period(calendar=period.calendar, first=month, last=month))
-    counted = {r["partner_id"]: r for r in await deliveries_report(conn, names, ("partner",), one)}
+    delivered = await deliveries_report(conn, names, ("partner",), one)
     partners = await conn.fetch(
         f"SELECT partner_id, name_fa, name_en FROM {names['partners']}"
         " WHERE NOT suspended ORDER BY partner_id"
@@ -217,6 +232,18 @@ async def completeness_rows(
             last_day(month, period.calendar),
         )
     }
+    return shape_completeness(month, delivered, partners, planned)
+
+
+def shape_completeness(
+    month: int,
+    delivered: Sequence[Mapping[str, Any]],
+    partners: Sequence[Mapping[str, Any]],
+    planned: set[str],
+) -> list[dict[str, Any]]:
+    """The month's deliveries per partner, the active partners in order and those with a
+    target over the month -> completeness rows; shared by the SQL report and its twin."""
+    counted = {r["partner_id"]: r for r in delivered}
     return [
         {
             "partner_id": p["partner_id"],

@@ -11,7 +11,7 @@ from typing import Any
 from schemas.codes import SECTORS
 from server.projections.deliveries import COUNT_COLUMNS, SUMS, Filters, counts, where
 from server.projections.model import Conn
-from server.projections.periods import first_day, last_day
+from server.projections.periods import Period, first_day, last_day
 
 _SECTOR_LABELS = {code.code: (code.label_fa, code.label_en) for code in SECTORS}
 
@@ -78,26 +78,27 @@ async def who_what_where(
         """,
         *args,
     )
-    rows: list[dict[str, Any]] = []
-    for r in records:
-        sector_fa, sector_en = _SECTOR_LABELS.get(r["sector"], (r["sector"], r["sector"]))
-        rows.append(
-            {
-                "partner_id": r["partner_id"],
-                "partner_name_en": r["partner_name_en"],
-                "partner_name_fa": r["partner_name_fa"],
-                "sector": r["sector"],
-                "sector_label_en": sector_en,
-                "sector_label_fa": sector_fa,
-                "province": r["province"],
-                "county": r["county"],
-                "site_id": r["site_id"],
-                "site_name_en": r["site_name_en"],
-                "site_name_fa": r["site_name_fa"],
-                "activities": list(r["activities"]),
-                "date_start": first_day(r["first_month"], period.calendar).isoformat(),
-                "date_end": last_day(r["last_month"], period.calendar).isoformat(),
-                **counts(r),
-            }
-        )
-    return rows
+    return [shape_row(r, period) for r in records]
+
+
+def shape_row(r: Mapping[str, Any], period: Period) -> dict[str, Any]:
+    """One grouped record (sums, activities, first and last month, names) -> a 3W row;
+    shared by the SQL report and its in-memory twin."""
+    sector_fa, sector_en = _SECTOR_LABELS.get(r["sector"], (r["sector"], r["sector"]))
+    return {
+        "partner_id": r["partner_id"],
+        "partner_name_en": r["partner_name_en"],
+        "partner_name_fa": r["partner_name_fa"],
+        "sector": r["sector"],
+        "sector_label_en": sector_en,
+        "sector_label_fa": sector_fa,
+        "province": r["province"],
+        "county": r["county"],
+        "site_id": r["site_id"],
+        "site_name_en": r["site_name_en"],
+        "site_name_fa": r["site_name_fa"],
+        "activities": list(r["activities"]),
+        "date_start": first_day(r["first_month"], period.calendar).isoformat(),
+        "date_end": last_day(r["last_month"], period.calendar).isoformat(),
+        **counts(r),
+    }

@@ -619,6 +619,49 @@ LABELS: dict[str, tuple[str, str]] = {
     "rule_period-not-locked": ("این ماه قفل نیست.", "This month is not locked."),
     "rule_month-out-of-range": ("این ماه پذیرفته نیست.", "This month is out of range."),
     "rule_unlock-reason-missing": ("دلیل بازکردن قفل را بنویسید.", "Give the reason to unlock."),
+    # attestations: the printed record's code and the verify page
+    "attest_title": ("گواهی امضاشده", "Signed attestation"),
+    "attest_code": ("کد گواهی", "Attestation code"),
+    "attest_explain": (
+        "این ارقام با کلید دفتر رویدادها امضا شده‌اند. برای بررسی، کد را در صفحهٔ"
+        " بررسی وارد کنید یا کد QR را بخوانید:",
+        "These figures are signed with the event log's key. To check them, type the code"
+        " into the verify page or scan the QR code:",
+    ),
+    "attest_for_print": ("امضای این کارنامه برای چاپ", "Sign this record for printing"),
+    "nav_verify": ("بررسی گزارش امضاشده", "Check a signed report"),
+    "verify_intro": (
+        "کد یک گزارش چاپی یا متن امضاشدهٔ آن را وارد کنید تا ببینید چه چیزی را گواهی"
+        " می‌کند و آیا هنوز با دفتر رویدادها می‌خواند.",
+        "Enter the code of a printed report, or its signed statement, to see what it"
+        " attests and whether it still holds against the event log.",
+    ),
+    "verify_code": ("کد", "Code"),
+    "verify_statement": ("یا متن امضاشده", "or the signed statement"),
+    "verify_check": ("بررسی", "Check"),
+    "verify_verdict": ("نتیجه", "Result"),
+    "verify_holds": (
+        "برقرار است: امضا، ریشهٔ دفتر و ارقام همه درست‌اند.",
+        "It holds: the signature, the log's root and the figures all agree.",
+    ),
+    "verify_fails": ("برقرار نیست.", "It does not hold."),
+    "verify_signature": ("امضای کلید دفتر", "Signed by the log's key"),
+    "verify_root": ("ریشهٔ دفتر در آن جایگاه", "The log's root at that position"),
+    "verify_figures": ("ارقام بازمحاسبه‌شده", "The figures recomputed"),
+    "verify_yes": ("درست", "yes"),
+    "verify_no": ("نادرست", "no"),
+    "verify_attests": ("آنچه گواهی می‌شود", "What it attests"),
+    "verify_report": ("گزارش", "Report"),
+    "verify_signed_at": ("زمان امضا", "Signed at"),
+    "verify_digest": ("چکیدهٔ ارقام (SHA-256)", "Digest of the figures (SHA-256)"),
+    "verify_unreadable": (
+        "این متن، گواهی امضاشدهٔ همکاری نیست.",
+        "This is not a Hamkari signed attestation.",
+    ),
+    "verify_too_long": (
+        "این متن برای یک گواهی بیش از حد بلند است.",
+        "This is too long to be an attestation.",
+    ),
     # errors
     "forbidden": ("دسترسی به این صفحه برای نقش شما مجاز نیست.", "Your role may not see this page."),
     "not_found": ("پیدا نشد.", "Not found."),

@@ -79,10 +79,5 @@ VIEW_LABELS: dict[str, tuple[str, str]] = {
     "period_to": ("تا", "to"),
     "month_subtotal": ("جمع ماه", "Month total"),
     "grand_total": ("جمع کل دوره", "Total for the period"),
-    "attestation": ("گواهی اصالت", "Attestation"),
-    "attestation_pending": (
-        "جای گواهی امضاشدهٔ این گزارش و کد QR آن (به‌زودی).",
-        "Reserved for this report's signed statement and its QR code (to come).",
-    ),
     "report_chart": ("دریافت‌کنندگان خدمت در هر ماه", "Beneficiaries by month"),
 }

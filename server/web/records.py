@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, Response, get
@@ -15,6 +16,7 @@ from litestar.response import Redirect
 
 from server.api.parameters import slug
 from server.auth.tokens import Role
+from server.projections.catalog import REPORTS
 from server.projections.commitments import commitment_rows, today_in_tehran
 from server.projections.deliveries import Filters
 from server.projections.model import Conn
@@ -22,6 +24,7 @@ from server.projections.partner_record import partner_record
 from server.projections.periods import month_key
 from server.projections.reading import ReportReader
 from server.web import charts, tables
+from server.web.attestations import printed, record_params
 from server.web.directory import directory
 from server.web.downloads import Table, named
 from server.web.frame import asked_position, locale_of, page, require_own_record, viewer
@@ -82,9 +85,19 @@ class RecordsController(Controller):
 
         reader: ReportReader = request.app.state.reports
         answer = await reader.read("partner", query, at=at)
+        signing = "attest" in request.query_params
+        if signing and not answer.settled:
+            # what is signed is one position: read the record as the log stood there
+            answer = await reader.read_at(REPORTS["partner"], query, answer.as_of_position)
         if answer.body is None:
             raise NotFoundException(f"no partner {partner_id!r} is registered")
         record, names = answer.body, answer.body["directory"]
+        attestation = None
+        if signing:
+            params = record_params(partner_id, filters.period, day)
+            attestation = await printed(request, params, answer.as_of_position, record)
+        query_now = [(k, v) for k, v in request.query_params.multi_items() if k != "attest"]
+        attest_link = f"{request.url.path}?{urlencode([*query_now, ('attest', '1')])}"
         money = record["pledges"]["totals"]["committed"]
         months = by_month(record["rows"])
         return await page(
@@ -136,6 +149,8 @@ class RecordsController(Controller):
                 "to": ui.digits(typed_month(to) or ""),
             },
             months=month_choices(ui, month_key(day, ui.calendar)),
+            attestation=attestation,
+            attest_link=attest_link,
         )
 
     @get("/meetings/{meeting_id:uuid}")

@@ -28,6 +28,7 @@ from server.config import Settings
 from server.projections.reading import NotCaughtUp, PositionBeyondHead
 from server.web.access import AccessController
 from server.web.analysis import AnalysisPages
+from server.web.attestations import VerifyPages
 from server.web.delivery_forms import DeliveryForms
 from server.web.frame import (
     SESSION_HOURS,
@@ -47,7 +48,7 @@ from server.web.upload import UploadPages
 #: every path the dashboard serves; the bearer-token middleware skips them
 WEB_PATHS = (
     r"^/(?:$|(?:sign-in|sign-out|language|static|who-what-where|progress|pledges|commitments"
-    r"|partners|meetings|log|audit|gaps|trends|forms|upload)(?:/|$))"
+    r"|partners|meetings|log|audit|gaps|trends|forms|upload|verify)(?:/|$))"
 )
 
 SESSION_COOKIE = "hamkari_session"
@@ -117,6 +118,7 @@ def web_routers(settings: Settings) -> list[Router]:
             DeliveryForms,
             PartnerForms,
             UploadPages,
+            VerifyPages,
         ],
         # the upload's confirm form is sealed with it (server/web/upload.py)
         opt={"upload_secret": _secret(settings, b"upload")},
