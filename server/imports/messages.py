@@ -83,6 +83,9 @@ def column_letter(index: int) -> str:
     return letters
 
 
+RULE_BROKEN = ("قاعدهٔ «{rule}» رعایت نشده است: {detail}", "{detail!s}")
+
+
 def row_error(
     row: int | None,
     column: str | None,
@@ -90,8 +93,12 @@ def row_error(
     detail: str = "",
     *,
     index: int | None = None,
+    broken: bool = False,
 ) -> RowError:
-    fa, en = MESSAGES.get(rule, ("قاعدهٔ «{rule}» رعایت نشده است: {detail}", "{detail!s}"))
+    """A row's error in both languages. `broken`: the record refused the row's event,
+    and `detail` is its whole sentence; otherwise `detail` is the cell's value, which
+    the rule's own sentence quotes (a slug may be both: `unknown-site`)."""
+    fa, en = RULE_BROKEN if broken else MESSAGES.get(rule, RULE_BROKEN)
     fields = {"detail": detail, "rule": rule}
     cell = None if row is None or index is None else f"{column_letter(index)}{row}"
     return RowError(row, column, rule, fa.format(**fields), en.format(**fields), cell)

@@ -90,7 +90,9 @@ async def run_import(
             return outcome
     refused = await posting.check(principal, plan.envelopes)
     for index, broken in sorted(refused.items()):
-        outcome.errors.append(row_error(plan.rows[index], None, broken.rule, str(broken)))
+        outcome.errors.append(
+            row_error(plan.rows[index], None, broken.rule, str(broken), broken=True)
+        )
     if not dry_run and not refused:
         # the log moved between the post and the check: say so rather than guess a row
         outcome.errors.append(row_error(None, None, "retry", "the log changed; import again"))

@@ -178,3 +178,14 @@ async def test_more_than_ten_thousand_rows_is_refused_whole(importer: Importer) 
     assert response.status_code == 413, response.text
     assert response.json()["type"].endswith("/too-many-rows")
     assert await importer.count() == before
+
+
+async def test_a_rule_the_record_breaks_reads_as_one_sentence(importer: Importer) -> None:
+    """The record's own sentence, not a cell's sentence wrapped around it ("The site the
+    site ... is not registered is not registered.")."""
+    body = csv_file([delivery(site="khalij-fars")])
+    response = await importer.upload("nrc", body, dry_run=True)
+    [error] = response.json()["errors"]
+    assert error["rule"] == "unknown-site"
+    assert error["message_en"].count("not registered") == 1, error["message_en"]
+    assert "khalij-fars" in error["message_en"] and "unknown-site" in error["message_fa"]
