@@ -96,7 +96,10 @@ def http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
     if status == 405:
         # RFC 9110: a 405 says which methods the resource has (litestar's router names
         # them; its static files router does not)
-        headers["Allow"] = _allowed(request, exc)
+        allowed = _allowed(request, exc)  # reads the exception's own Allow, if any
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+        headers["Allow"] = allowed
+        extra["headers"] = headers
     return problem_response(status, slug, title, str(exc.detail), **extra)
 
 
