@@ -6,11 +6,11 @@ verify); no I/O but reading and writing a key file."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -20,6 +20,7 @@ from server.audit.signing import (
     KEY_ID_SIZE,
     SIGNATURE_PREFIX,
     SIGNATURE_SIZE,
+    NamedKey,
     NoteError,
     check_key_name,
     raw_public_key,
@@ -31,13 +32,6 @@ HEADER = "cosignature/v1"
 # key id || u64 timestamp || Ed25519 signature
 LINE_BYTES = KEY_ID_SIZE + 8 + SIGNATURE_SIZE
 MAX_TIMESTAMP = 2**63 - 1
-
-
-def cosigner_key_id(name: str, public_key: bytes) -> bytes:
-    """SHA-256(name || "\\n" || 0x04 || public key)[:4], as tlog-cosignature says."""
-    return hashlib.sha256(name.encode() + b"\n" + bytes([COSIGNATURE_V1]) + public_key).digest()[
-        :KEY_ID_SIZE
-    ]
 
 
 def signed_message(checkpoint_text: str, timestamp: int) -> bytes:
@@ -60,44 +54,12 @@ class Cosignature:
 
 
 @dataclass(frozen=True)
-class CosignerKey:
+class CosignerKey(NamedKey):
     """A witness's public key under its name; `vkey` is its C2SP verifier key
     `name+hex(key id)+base64(0x04 || key)`."""
 
-    name: str
-    public_key: bytes
-
-    def __post_init__(self) -> None:
-        check_key_name(self.name)
-        if len(self.public_key) != 32:
-            raise NoteError("an Ed25519 public key is 32 bytes")
-
-    @property
-    def key_id(self) -> bytes:
-        return cosigner_key_id(self.name, self.public_key)
-
-    @property
-    def vkey(self) -> str:
-        encoded = base64.b64encode(bytes([COSIGNATURE_V1]) + self.public_key).decode()
-        return f"{self.name}+{self.key_id.hex()}+{encoded}"
-
-    @classmethod
-    def from_vkey(cls, vkey: str) -> CosignerKey:
-        parts = vkey.strip().split("+", 2)  # the base64 may hold a "+" too
-        if len(parts) != 3:
-            raise NoteError("a verifier key is name+keyid+base64key")
-        name, hex_id, encoded = parts
-        try:
-            raw = base64.b64decode(encoded, validate=True)
-            wanted_id = bytes.fromhex(hex_id)
-        except ValueError as exc:
-            raise NoteError(f"malformed verifier key: {exc}") from None
-        if len(raw) != 33 or raw[0] != COSIGNATURE_V1:
-            raise NoteError("the verifier key is not an Ed25519 cosignature/v1 key (type 0x04)")
-        key = cls(name, raw[1:])
-        if key.key_id != wanted_id:
-            raise NoteError("the verifier key's id does not match its name and key")
-        return key
+    SIGNATURE_TYPE: ClassVar[int] = COSIGNATURE_V1
+    KIND: ClassVar[str] = "an Ed25519 cosignature/v1 key (type 0x04)"
 
     def parse(self, line: str) -> tuple[int, bytes] | None:
         """(timestamp, signature) of a signature line by this key; None for a line by

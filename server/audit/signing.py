@@ -9,6 +9,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -26,9 +27,10 @@ class NoteError(ValueError):
     """A note, a signature or a key is malformed, or a signature does not verify."""
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """The C2SP key id: SHA-256(name || 0x0A || 0x01 || public key)[:4]."""
-    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519]) + public_key).digest()[:4]
+def key_id(name: str, public_key: bytes, signature_type: int = ED25519) -> bytes:
+    """The C2SP key id: SHA-256(name || 0x0A || signature type || public key)[:4]."""
+    head = name.encode() + b"\n" + bytes([signature_type])
+    return hashlib.sha256(head + public_key).digest()[:KEY_ID_SIZE]
 
 
 def check_key_name(name: str) -> None:
@@ -41,8 +43,13 @@ def raw_public_key(key: Ed25519PublicKey) -> bytes:
 
 
 @dataclass(frozen=True)
-class Verifier:
-    """A named Ed25519 public key, as a C2SP verifier key: name+hex(key id)+base64(0x01||key)."""
+class NamedKey:
+    """A named Ed25519 public key and its C2SP verifier key
+    `name+hex(key id)+base64(signature type || key)`; the signature type says what the key
+    signs (0x01 a note, 0x04 a cosignature/v1)."""
+
+    SIGNATURE_TYPE: ClassVar[int] = ED25519
+    KIND: ClassVar[str] = "an Ed25519 key"
 
     name: str
     public_key: bytes
@@ -54,22 +61,15 @@ class Verifier:
 
     @property
     def key_id(self) -> bytes:
-        return key_id(self.name, self.public_key)
+        return key_id(self.name, self.public_key, self.SIGNATURE_TYPE)
 
     @property
     def vkey(self) -> str:
-        encoded = base64.b64encode(bytes([ED25519]) + self.public_key).decode()
+        encoded = base64.b64encode(bytes([self.SIGNATURE_TYPE]) + self.public_key).decode()
         return f"{self.name}+{self.key_id.hex()}+{encoded}"
 
-    @property
-    def pem(self) -> str:
-        key = Ed25519PublicKey.from_public_bytes(self.public_key)
-        return key.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
-
     @classmethod
-    def from_vkey(cls, vkey: str) -> Verifier:
+    def from_vkey(cls, vkey: str) -> Self:
         parts = vkey.strip().split("+", 2)  # the base64 may hold a "+" too
         if len(parts) != 3:
             raise NoteError("a verifier key is name+keyid+base64key")
@@ -79,12 +79,24 @@ class Verifier:
             wanted_id = bytes.fromhex(hex_id)
         except ValueError as exc:
             raise NoteError(f"malformed verifier key: {exc}") from None
-        if len(raw) != 33 or raw[0] != ED25519:
-            raise NoteError("the verifier key is not an Ed25519 key")
-        verifier = cls(name, raw[1:])
-        if verifier.key_id != wanted_id:
+        if len(raw) != 33 or raw[0] != cls.SIGNATURE_TYPE:
+            raise NoteError(f"the verifier key is not {cls.KIND}")
+        key = cls(name, raw[1:])
+        if key.key_id != wanted_id:
             raise NoteError("the verifier key's id does not match its name and key")
-        return verifier
+        return key
+
+
+@dataclass(frozen=True)
+class Verifier(NamedKey):
+    """The log's key: it signs notes (checkpoints, attestations)."""
+
+    @property
+    def pem(self) -> str:
+        key = Ed25519PublicKey.from_public_bytes(self.public_key)
+        return key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
 
     def verify(self, note: str) -> str:
         """The text of `note` when it carries a valid signature by this key; NoteError if not.
