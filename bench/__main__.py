@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import datetime
 
-from bench import audit, eventstore, http, imports, projections, workers
+from bench import audit, eventstore, http, imports, projections, replication, workers
 from bench.harness import Cluster, machine
 
 SECTIONS = {
@@ -16,6 +16,7 @@ SECTIONS = {
     "projections": projections,
     "audit": audit,
     "imports": imports,
+    "replication": replication,
 }
 
 

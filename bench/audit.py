@@ -1,9 +1,12 @@
 """The audit log at scale: what the tree costs an append, and at 1,000,000 events the
-checkpoint signing time, proof latency over HTTP, export and offline verification rates."""
+checkpoint signing time, proof latency over HTTP, a witness's round and the cost of a
+cosignature (bench/witness.py), attesting a report and recomputing it offline
+(bench/attest.py), export and offline verification rates."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import shutil
@@ -17,7 +20,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from bench import attest, witness
 from bench.eventstore import event
+from bench.generated_log import World
 from bench.harness import Cluster, Figure, settings_for, timed_callers
 from server.audit.auditor import verify_offline
 from server.audit.checkpoints import sign_checkpoint
@@ -25,6 +30,8 @@ from server.audit.signing import Signer, load_or_create_key
 from server.auth.tokens import issue
 from server.database.pool import create_pool
 from server.eventstore import Appender, EventStore
+from server.projections.catalog import PROJECTIONS
+from server.projections.rebuild import rebuild
 
 ROOT = Path(__file__).resolve().parents[1]
 ROUNDS = 5
@@ -41,7 +48,7 @@ async def append_rate(dsn: str, audited: bool, callers: int, batch: int, total: 
     pool = await create_pool(dsn, settings_for(dsn), min_size=2, max_size=4)
     appender = Appender(pool, audited=audited)
     store = EventStore(pool, appender)
-    rounds = total // (callers * batch)
+    rounds = max(1, total // (callers * batch))  # at a small --scale, one round at least
     prepared = [
         [[event(f"s-{n}") for _ in range(batch)] for _ in range(rounds)] for n in range(callers)
     ]
@@ -87,22 +94,24 @@ def _runs(values: list[float]) -> str:
 
 
 async def build_log(dsn: str, total: int) -> Figure:
-    """`total` events through the real appender: 4 callers, batches of 5,000, made ahead
-    of the clock a chunk at a time (the bench times the store, not uuid4)."""
+    """`total` events of the plausible generated log (bench/generated_log.py: what a
+    report folds, so an attested report can be recomputed from its export) through the
+    real appender: 4 callers, batches of 5,000, made ahead of the clock a chunk at a time
+    (the bench times the store, not the generator)."""
     pool = await create_pool(dsn, settings_for(dsn), min_size=2, max_size=6)
     appender = Appender(pool)
     store = EventStore(pool, appender)
     batch, callers, chunk = 5000, 4, 200_000
     seconds = 0.0
+    generated = World(total).new_events()
     try:
         for start in range(0, total, chunk):
             size = min(chunk, total - start)
-            batches = [
-                [event(f"s-{(start + i) % 97}") for i in range(j, min(j + batch, size))]
-                for j in range(0, size, batch)
-            ]
+            events = list(itertools.islice(generated, size))
+            batches = [events[j : j + batch] for j in range(0, size, batch)]
             began = time.perf_counter()
             for k in range(0, len(batches), callers):
+                # the appender's queue is first in, first out: the log keeps generation order
                 await asyncio.gather(*(store.append(b) for b in batches[k : k + callers]))
             seconds += time.perf_counter() - began
     finally:
@@ -124,10 +133,14 @@ async def signing(dsn: str, signer: Signer, rounds: int) -> list[float]:
     appender = Appender(pool)
     store = EventStore(pool, appender)
     took: list[float] = []
+    # more of the plausible log (another seed: fresh ids), without its registrations
+    # (partners and sites of the same names are registered already)
+    world = World(rounds * 1000 + 100, seed=8)
+    more = itertools.islice(world.new_events(), len(world.partners) + len(world.sites), None)
     try:
         await sign_checkpoint(pool, signer)
         for _ in range(rounds):
-            await store.append([event("sign") for _ in range(1000)])
+            await store.append(list(itertools.islice(more, 1000)))
             began = time.perf_counter()
             _, new = await sign_checkpoint(pool, signer)
             took.append(time.perf_counter() - began)
@@ -195,25 +208,72 @@ async def run(cluster: Cluster, scale: float = 1.0) -> list[str]:
 
     size = n(1_000_000)
     dsn = await cluster.fresh_database()
-    build = await build_log(dsn, size)
-    lines.append(f"  at {size:,} events:")
-    lines.append("  " + build.line().replace(" ev/s", " ev/s (with the tree)"))
     work = Path(tempfile.mkdtemp(prefix="hamkari-bench-audit-"))
     try:
-        lines += await _served_figures(dsn, work)
+        witnesses, first = await _first_witness_round(dsn, work, max(20, int(300 * scale)))
+        build = await build_log(dsn, size)
+        lines.append(f"  at {size:,} events:")
+        lines.append("  " + build.line().replace(" ev/s", " ev/s (with the tree)"))
+        lines += await _served_figures(dsn, work, witnesses, first, scale)
     finally:
         shutil.rmtree(work, ignore_errors=True)  # the export alone is ~680 MB
     return lines
 
 
-async def _served_figures(dsn: str, work: Path) -> list[str]:
-    """Signing, proofs, export and offline verification, on the built log."""
+def _signer(work: Path) -> Signer:
+    """The log's key, where the served server (HAMKARI_DATA_DIR=work/var) reads it."""
+    return Signer("hamkari.tehran/log", load_or_create_key(work / "var" / "signing-key.pem"))
+
+
+async def _first_witness_round(
+    dsn: str, work: Path, others: int
+) -> tuple[witness.Witnesses, witness.WitnessRound]:
+    """Before the log is built: register the witnesses (one for the CLI, `others` for
+    the cosignature cost), sign a checkpoint of that small log and let the CLI's
+    witness cosign it, so that its round at 1,000,000 proves consistency across the
+    whole build."""
+    owner = await asyncpg.connect(dsn)
+    try:
+        admin = await issue(owner, name="bench-admin", role="admin", partner_id=None)
+    finally:
+        await owner.close()
+    process, url = serve(dsn, work / "var")
+    try:
+        witnesses = await asyncio.to_thread(witness.register, url, admin, work, others)
+        pool = await create_pool(dsn, settings_for(dsn), min_size=1, max_size=2)
+        try:
+            await sign_checkpoint(pool, _signer(work))
+        finally:
+            await pool.close()
+        first = await asyncio.to_thread(witness.witness_round, url, witnesses)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return witnesses, first
+
+
+async def _served_figures(
+    dsn: str,
+    work: Path,
+    witnesses: witness.Witnesses,
+    first: witness.WitnessRound,
+    scale: float,
+) -> list[str]:
+    """Signing, rebuilding the projections (the reports attested below read them),
+    proofs, a witness round, cosignatures, attested reports, export and offline
+    verification and recomputation, on the built log."""
     lines: list[str] = []
-    key_path = work / "var" / "signing-key.pem"
-    signer = Signer("hamkari.tehran/log", load_or_create_key(key_path))
-    took = await signing(dsn, signer, 20)
+    took = await signing(dsn, _signer(work), 20)
     signed = Figure("", len(took), sum(took), took)
     lines.append(f"    checkpoint signing (after 1,000 more)    {_ms(signed)}")
+    pool = await create_pool(dsn, settings_for(dsn), min_size=1, max_size=2)
+    try:
+        began = time.perf_counter()
+        await rebuild(pool, PROJECTIONS.values())
+        rebuilt = time.perf_counter() - began
+    finally:
+        await pool.close()
+    lines.append(f"    projections rebuilt for the reports       {rebuilt:8.1f} s")
     owner = await asyncpg.connect(dsn)
     try:
         token = await issue(owner, name="bench-auditor", role="auditor", partner_id=None)
@@ -241,6 +301,8 @@ async def _served_figures(dsn: str, work: Path) -> list[str]:
             for figure, name in ((inclusion, "inclusion"), (consistency, "consistency")):
                 label = f"{name} proof over HTTP"
                 lines.append(f"    {label:<40} {_ms(figure)}   (target p99 < 10 ms)")
+            lines += await _witness_figures(url, witnesses, first)
+            lines += await _attest_figures(client, work, max(20, int(200 * scale)))
             checkpoint = await client.get(
                 "/v1/audit/checkpoint", headers={"Accept": "application/json"}
             )
@@ -271,4 +333,38 @@ async def _served_figures(dsn: str, work: Path) -> list[str]:
         f"    offline verification (re-hash, root, sig) {head / seconds:>11,.0f} ev/s"
         "   (target >= 200,000)"
     )
+    recomputed = await asyncio.to_thread(
+        attest.recompute_offline,
+        work / "attested.json",
+        export,
+        work / "checkpoint.json",
+        work / "key.pem",
+    )
+    lines.append(
+        f"    recompute an attested report offline      {recomputed:8.1f} s"
+        f"   (verify-report over the {head:,}-event export)"
+    )
     return lines
+
+
+async def _witness_figures(
+    url: str, witnesses: witness.Witnesses, first: witness.WitnessRound
+) -> list[str]:
+    done = await asyncio.to_thread(witness.witness_round, url, witnesses)
+    cost = await witness.cosignature_cost(url, witnesses.others)
+    return [
+        f"    witness round, size {first.size:,} -> {done.size:,}"
+        f"   {done.round_ms:8.0f} ms   (fetch, proof, verify, cosign, submit;"
+        f" the process {done.process_seconds:.2f} s)",
+        f"    POST /v1/audit/cosignatures, {len(cost.latencies)} witnesses  {_ms(cost)}",
+    ]
+
+
+async def _attest_figures(client: httpx.AsyncClient, work: Path, pairs: int) -> list[str]:
+    found = await attest.attest_pairs(client, pairs, work / "attested.json")
+    return [
+        f"    GET {attest.REPORT} ({found.rows:,} rows), {pairs} pairs:",
+        f"      plain                                 {_ms(found.plain)}",
+        f"      ?attest=true                          {_ms(found.attested)}",
+        f"      extra for attesting, pair by pair     {_ms(found.extra)}",
+    ]

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from server.eventstore import Metadata, canonical_json
+from server.eventstore import Metadata, NewEvent, canonical_json
 from server.eventstore.appender import EVENT_COLUMNS
 from server.eventstore.records import Entry, encode_entry, leaf_hash
 
@@ -170,6 +170,14 @@ class World:
                     "challenge_id": ch, "partner_id": partner, "site_id": None, "sector": None,
                     "description": "Fuel shortages",
                 }  # fmt: skip
+
+    def new_events(self) -> Iterator[NewEvent]:
+        """The same log as events for the appender (the audit bench builds its tree)."""
+        for type_, stream, data in self.events():
+            event_id = uuid.UUID(int=self.rng.getrandbits(128))
+            yield NewEvent(
+                id=event_id, type=type_, stream=stream, data=canonical_json(data), metadata=META
+            )
 
     def rows(self) -> Iterator[tuple[object, ...]]:
         """Rows for COPY into `events`, exactly as the appender would store them."""

@@ -75,21 +75,27 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
     async def fresh_database(self) -> str:
-        name = f"bench_{uuid.uuid4().hex[:12]}"
-        admin = await asyncpg.connect(self.admin_dsn)
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-        dsn = with_database(self.admin_dsn, name)
-        conn = await asyncpg.connect(dsn)
-        try:
-            await migrate(conn)
-            # start each figure from a clean slate: no dirty buffers from the last one
-            await conn.execute("CHECKPOINT")
-        finally:
-            await conn.close()
-        return dsn
+        return await fresh_database(self.admin_dsn)
+
+
+async def fresh_database(admin_dsn: str) -> str:
+    """A new, migrated database on the server of `admin_dsn` (the bench's own, or the
+    primary of the replication section's pair); its DSN."""
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    dsn = with_database(admin_dsn, name)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn)
+        # start each figure from a clean slate: no dirty buffers from the last one
+        await conn.execute("CHECKPOINT")
+    finally:
+        await conn.close()
+    return dsn
 
 
 def settings_for(dsn: str) -> Settings:

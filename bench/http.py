@@ -207,12 +207,13 @@ def served(dsn: str, tokens: dict[str, str], workers: int = 1) -> Iterator[str]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def measure_server(dsn: str, tokens: dict[str, str], seconds: int) -> tuple[Load, Load]:
+def measure_server(
+    dsn: str, tokens: dict[str, str], seconds: int, label: str = "POST /v1/events"
+) -> tuple[Load, Load]:
+    """Single events from 64 connections, then batches of 100 from 16, on one server."""
     with served(dsn, tokens) as url:
-        single = wrk("POST /v1/events, single events, 64 conns", url, tokens["nrc"], 1, 64, seconds)
-        batches = wrk(
-            "POST /v1/events, batches of 100, 16 conns", url, tokens["nrc"], 100, 16, seconds
-        )
+        single = wrk(f"{label}, single events, 64 conns", url, tokens["nrc"], 1, 64, seconds)
+        batches = wrk(f"{label}, batches of 100, 16 conns", url, tokens["nrc"], 100, 16, seconds)
     return single, batches
 
 
@@ -226,10 +227,29 @@ async def count_deliveries(dsn: str) -> int:
         await conn.close()
 
 
-async def run(cluster: Cluster, scale: float = 1.0) -> list[str]:
+async def check_stored(dsn: str, single: Load, batches: Load) -> tuple[int, int]:
+    """(stored, acknowledged) ServiceDelivered events; RuntimeError when an event wrk saw
+    acknowledged is not in the log."""
+    stored = await count_deliveries(dsn)
+    acknowledged = (single.requests - single.failed) + (batches.requests - batches.failed) * 100
+    if stored < acknowledged:
+        raise RuntimeError(f"{acknowledged:,} events acknowledged but only {stored:,} stored")
+    return stored, acknowledged
+
+
+def require_wrk() -> None:
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: `make bench` installs it (apt-get install wrk)")
-    seconds = max(3, int(10 * scale))
+
+
+def seconds_for(scale: float) -> int:
+    """Seconds a wrk figure runs: 10 at full scale, never under 3."""
+    return max(3, int(10 * scale))
+
+
+async def run(cluster: Cluster, scale: float = 1.0) -> list[str]:
+    require_wrk()
+    seconds = seconds_for(scale)
     ceiling, ceiling_batches = await asyncio.to_thread(measure_ceiling, seconds)
     floor, floor_batches = await asyncio.to_thread(
         measure_floor, await cluster.fresh_database(), seconds
@@ -237,10 +257,7 @@ async def run(cluster: Cluster, scale: float = 1.0) -> list[str]:
     dsn = await cluster.fresh_database()
     tokens = await prepare(dsn)
     single, batches = await asyncio.to_thread(measure_server, dsn, tokens, seconds)
-    stored = await count_deliveries(dsn)
-    acknowledged = (single.requests - single.failed) + (batches.requests - batches.failed) * 100
-    if stored < acknowledged:
-        raise RuntimeError(f"{acknowledged:,} events acknowledged but only {stored:,} stored")
+    stored, acknowledged = await check_stored(dsn, single, batches)
     lines = [f"HTTP: one `hamkari serve` process, wrk -t2, {seconds} s a figure (fsync on)"]
     loads = (ceiling, ceiling_batches, floor, floor_batches, single, batches)
     lines += [load.line() for load in loads]
