@@ -29,7 +29,7 @@ from server.web.frame import asked_position, locale_of, page, viewer
 from server.web.i18n import Locale
 from server.web.money_charts import money_charts, money_rows
 from server.web.reports import _period, month_choices, previous_month
-from server.web.views import SECTOR_CODES, View, choices, read_view
+from server.web.views import SECTOR_CODES, SHAREABLE, View, choices, read_view
 
 #: a trend chart draws the largest series and sums the rest as "others"
 SERIES_DRAWN = 7
@@ -131,7 +131,7 @@ class AnalysisPages(Controller):
     path = "/"
     include_in_schema = False
 
-    @get("/gaps")
+    @get("/gaps", opt=SHAREABLE)
     async def gaps(
         self, request: Request[Any, Any, Any], to: FromQuery[str | None] = None
     ) -> Response[Any]:
@@ -168,7 +168,7 @@ class AnalysisPages(Controller):
             example_month=ui.digits(format_month(current)),
         )
 
-    @get("/trends")
+    @get("/trends", opt=SHAREABLE)
     async def trends(
         self, request: Request[Any, Any, Any], to: FromQuery[str | None] = None
     ) -> Response[Any]:

@@ -326,6 +326,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "event_PeriodLocked": ("قفل‌شدن دوره", "Period locked"),
     "event_PeriodUnlocked": ("بازشدن قفل دوره", "Period unlocked"),
     "event_TargetSet": ("تعیین هدف", "Target set"),
+    "event_WitnessRegistered": ("ثبت ناظر", "Witness registered"),
+    "event_WitnessRetired": ("کنارگذاشتن ناظر", "Witness retired"),
     # forms (server/web/writing.py and the form controllers)
     "nav_write": ("ثبت با فرم", "Forms"),
     "nav_upload": ("بارگذاری صفحه‌گسترده", "Spreadsheet upload"),

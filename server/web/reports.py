@@ -41,7 +41,7 @@ from server.web.i18n import Locale, typed_month
 from server.web.ledger import latest_events
 from server.web.money import compare_months
 from server.web.money_charts import money_charts, money_rows
-from server.web.views import choices, read_view
+from server.web.views import SHAREABLE, choices, read_view
 
 # the filters reach SQL: their shape is checked before (a NUL was a 500)
 PartnerChoice = Annotated[str | None, blank_or(BLANK_OR_SLUG, "a partner_id")]
@@ -300,7 +300,7 @@ class ReportsPages(Controller):
             ),
         )
 
-    @get("/who-what-where")
+    @get("/who-what-where", opt=SHAREABLE)
     async def who_what_where_page(
         self, request: Request[Any, Any, Any], to: FromQuery[str | None] = None
     ) -> Response[Any]:

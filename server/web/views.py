@@ -25,6 +25,11 @@ _SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 SECTOR_CODES = tuple(code.code for code in SECTORS)
 #: more choices than this in one filter is not a view anyone shares
 MOST_CHOSEN = 200
+#: the repeatable filters read_view takes from the address
+FILTERS = ("partner", "sector", "site")
+#: the route option of a page that reads them (its handler does not name them, so the
+#: suite's sweep of hostile filters finds the page by this: tests/web/test_bad_filters.py)
+SHAREABLE = {"shareable_view": True}
 
 
 @dataclass(frozen=True)

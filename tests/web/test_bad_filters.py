@@ -18,6 +18,7 @@ from litestar.testing import AsyncTestClient
 from server.app import create_app
 from server.auth.tokens import issue
 from server.config import Settings
+from server.web.views import FILTERS
 
 Client = AsyncTestClient[Litestar]
 
@@ -77,6 +78,8 @@ def hostile_urls(app: Litestar) -> list[tuple[str, int]]:
                 urls.append((re.sub(r"\{" + name + r":\w+\}", value, path), status))
             else:
                 urls.append((f"{filled}?{name}=%00", 400))
+        if handler.opt.get("shareable_view"):
+            urls += [(f"{filled}?{name}=%00", 400) for name in FILTERS]
     return urls
 
 

@@ -223,7 +223,9 @@ async def test_the_printed_partner_report_is_a_document_for_the_meeting_table(
         subtotals = await visit.page.locator("#record-deliveries tr.subtotal").count()
         assert subtotals >= 2
         assert await visit.page.locator("#record-deliveries tfoot").count() == 0
-        assert await visit.page.locator("#attestation").count() == 1
+        # the attestation's place: the link that signs the record (the signed block,
+        # #attestation, is tests/audit/test_verify_page.py's)
+        assert await visit.page.locator("#attest-link").count() == 1
         await visit.page.emulate_media(media="print")
         data = await visit.page.pdf(format="A4", print_background=True)
         await visit.page.emulate_media(media="screen")
