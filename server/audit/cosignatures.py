@@ -14,7 +14,7 @@ import msgspec
 
 from server.audit.checkpoints import Checkpoint, checkpoint_at, parse_checkpoint_text
 from server.audit.cosignature import Cosignature, signature_lines, split_line
-from server.audit.signing import KEY_ID_SIZE, NoteError
+from server.audit.signing import KEY_ID_SIZE, MAX_SIGNATURES, NoteError
 from server.audit.tree_store import Reader
 
 # a submission carries a checkpoint (a few hundred bytes) and a few signature lines
@@ -160,10 +160,18 @@ async def _store(pool: asyncpg.Pool, size: int, cosignatures: list[Cosignature])
             raise CosignatureRefused("cosignature-replayed", "already cosigned") from None
 
 
+#: the cosignatures a served note carries beside the log's own signature: C2SP's signed
+#: note lets a verifier refuse a note of more than 100 signatures, and ours does
+CARRIED = MAX_SIGNATURES - 1
+
+
 async def cosignature_lines(conn: Reader, size: int) -> list[str]:
-    """The cosignature lines gathered for the checkpoint of `size`, by witness name."""
+    """The cosignature lines gathered for the checkpoint of `size`, by witness name: at
+    most CARRIED of them (`GET /v1/audit/witnesses` names every cosigner)."""
     rows = await conn.fetch(
-        "SELECT line FROM cosignatures WHERE checkpoint_size = $1 ORDER BY witness_name", size
+        "SELECT line FROM cosignatures WHERE checkpoint_size = $1 ORDER BY witness_name LIMIT $2",
+        size,
+        CARRIED,
     )
     return [row["line"] for row in rows]
 

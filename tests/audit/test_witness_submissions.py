@@ -20,7 +20,7 @@ from litestar.testing import AsyncTestClient
 from server.app import create_app
 from server.audit.checkpoints import sign_checkpoint
 from server.audit.cosignature import Cosigner
-from server.audit.signing import Signer, split_note
+from server.audit.signing import MAX_SIGNATURES, Signer, split_note
 from server.auth.tokens import issue
 from server.config import Settings
 from server.eventstore import EventStore
@@ -226,3 +226,29 @@ async def test_cosignatures_are_append_only(
             await owner.execute(statement)
     finally:
         await owner.close()
+
+
+async def test_a_served_note_carries_no_more_signatures_than_a_verifier_takes(
+    client: Client, admin: dict[str, str], store: EventStore, database_url: str
+) -> None:
+    """C2SP lets a verifier refuse a note of more than 100 signatures, and ours does: with
+    more cosigners than that, the note carries 99 beside the log's own, and still
+    verifies; every cosignature stays stored and listed."""
+    many = [witness(f"w{i:03}.example") for i in range(MAX_SIGNATURES + 1)]
+    events = [
+        {"type": "WitnessRegistered", "data": b.witness_registered(w.name, w.key.vkey)}
+        for w in many
+    ]
+    response = await client.post("/v1/events", json=events, headers=admin)
+    assert response.status_code == 201, response.text
+    await fill(store, 3)
+    note = await signed(client, admin)
+    for who in many:
+        answer = await submit(client, cosigned(note, who))
+        assert answer.status_code == 201, answer.text
+    served = (await client.get("/v1/audit/checkpoint")).text
+    _text, signatures = split_note(served)  # refuses more than MAX_SIGNATURES
+    assert len(signatures) == MAX_SIGNATURES
+    assert len(await stored(database_url)) == MAX_SIGNATURES + 1
+    carried = [line for line in served.splitlines() if line.startswith("— w")]
+    assert carried[0].startswith("— w000.example ") and len(carried) == MAX_SIGNATURES - 1
