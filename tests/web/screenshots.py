@@ -13,6 +13,7 @@ from playwright.async_api import Browser
 
 from tests.conftest import ROOT
 from tests.web.conftest import Site, Visit
+from tests.web.test_layout import form_pages
 from tests.web.test_pages import pages
 
 DOCS = ROOT / "docs" / "dashboard"
@@ -25,14 +26,18 @@ async def test_write_a_screenshot_of_every_page_in_both_languages(
 ) -> None:
     DOCS.mkdir(parents=True, exist_ok=True)
     written = []
+    forms = await form_pages(site)
     for who in ("demo-coordinator", "demo-nrc"):
         context = await browser.new_context(viewport=DESK)
         visit = Visit(context, await context.new_page(), site)
         try:
             await visit.sign_in(who)
             paths = (
-                await pages(site) if who == "demo-coordinator" else {"partner-own-overview": "/"}
+                {**await pages(site), "verify": "/verify"}
+                if who == "demo-coordinator"
+                else {"partner-own-overview": "/"}
             )
+            paths.update(forms[who])
             for lang in ("fa", "en"):
                 await visit.language(lang)
                 for name, path in paths.items():
@@ -54,4 +59,4 @@ async def test_write_a_screenshot_of_every_page_in_both_languages(
                     written.append(target)
         finally:
             await context.close()
-    assert len(written) >= 2 * 14
+    assert len(written) >= 2 * (15 + len(forms["demo-nrc"]) + len(forms["demo-coordinator"]))
