@@ -16,11 +16,11 @@ import jdatetime  # type: ignore[import-untyped]
 
 # Persian (U+06F0..) and Arabic-Indic (U+0660..) digits, the Arabic decimal separator,
 # and the Arabic/Persian letters keyboards mix up, all to one spelling
-_DIGITS = {ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")} | {
+DIGITS = {ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")} | {
     ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")
 }
 _LETTERS = {ord("ي"): "ی", ord("ى"): "ی", ord("ك"): "ک", 0x066B: "."}
-_TRANSLATE = _DIGITS | _LETTERS
+_TRANSLATE = DIGITS | _LETTERS
 # thousands separators people type: comma, Arabic thousands sign, Persian comma,
 # apostrophe, (thin / no-break) spaces
 _GROUPING = ",٬،' \u00a0\u202f\u2009"

@@ -13,6 +13,7 @@ import jdatetime  # type: ignore[import-untyped]
 from markupsafe import Markup, escape
 
 from schemas.codes import PARTNER_KINDS, SECTORS
+from server.imports.cells import DIGITS
 from server.projections.commitments import TEHRAN
 from server.projections.periods import (
     GREGORIAN_MONTHS_EN,
@@ -30,14 +31,11 @@ LANG_COOKIE = "hamkari_lang"
 _SECTORS = {code.code: (code.label_fa, code.label_en) for code in SECTORS}
 _KINDS = {code.code: (code.label_fa, code.label_en) for code in PARTNER_KINDS}
 
-# Persian (U+06F0..) and Arabic-Indic (U+0660..) digits, as Persian keyboards type them
-_TYPED_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "0123456789" * 2)
-
 
 def latin_digits(text: str) -> str:
     """What a person typed, with Persian and Arabic-Indic digits read as 0-9: every
     filter a page offers goes through here before it is parsed."""
-    return text.translate(_TYPED_DIGITS)
+    return text.translate(DIGITS)
 
 
 def typed_month(text: str | None) -> str | None:
