@@ -64,10 +64,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def process(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
+def process(
+    command: list[str], env: dict[str, str], ready_url: str, cwd: Path = ROOT
+) -> Iterator[subprocess.Popen[bytes]]:
     """A server process, waited for until `ready_url` answers, stopped with SIGTERM."""
     with tempfile.TemporaryFile() as output:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=output)
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -79,7 +81,7 @@ def process(command: list[str], env: dict[str, str], ready_url: str) -> Iterator
                         output.seek(0)
                         raise RuntimeError(f"{command} did not start: {output.read()!r}") from None
                     time.sleep(0.2)
-            yield
+            yield proc
         finally:
             proc.terminate()
             try:

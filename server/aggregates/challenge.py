@@ -21,6 +21,17 @@ def challenge_stream(challenge_id: object) -> str:
     return f"challenge-{id_text(challenge_id)}"
 
 
+#: The fields of a new challenge that its rules read (server/aggregates/lean.py).
+REPORT_READS = ("partner_id", "site_id")
+
+
+def check_report(data: events.ChallengeReported, ctx: Context) -> None:
+    """The rules of a new challenge: a registered partner, a registered site if named."""
+    registered_partner(ctx, data.partner_id)
+    if data.site_id is not None:
+        registered_site(ctx, data.site_id)
+
+
 class Challenge(HamkariAggregate):
     """A challenge reported by `partner_id`, optionally at a site and in a sector."""
 
@@ -34,9 +45,7 @@ class Challenge(HamkariAggregate):
 
     @classmethod
     def report(cls, data: events.ChallengeReported, ctx: Context) -> Challenge:
-        registered_partner(ctx, data.partner_id)
-        if data.site_id is not None:
-            registered_site(ctx, data.site_id)
+        check_report(data, ctx)
         return cls(id=challenge_stream(data.challenge_id), data=data)
 
     @staticmethod

@@ -48,6 +48,23 @@ def commitment_stream(commitment_id: object) -> str:
     return f"commitment-{id_text(commitment_id)}"
 
 
+#: The fields of a new commitment that its rules read (server/aggregates/lean.py).
+MAKE_READS = ("description_fa", "description_en", "owner_partner_id", "meeting_id", "site_id")
+
+
+def check_make(data: events.CommitmentMade, ctx: Context) -> None:
+    """The rules of a new commitment: a description, a registered owner, a meeting that
+    was held and a registered site, for those it names."""
+    if data.description_fa is None and data.description_en is None:
+        raise CommitmentDescriptionMissing("give description_fa, description_en, or both")
+    registered_partner(ctx, data.owner_partner_id)
+    meeting_id = data.meeting_id
+    if meeting_id is not None and ctx.aggregate(meeting_stream(meeting_id), Meeting) is None:
+        raise UnknownMeeting(f"meeting {data.meeting_id} was never held")
+    if data.site_id is not None:
+        registered_site(ctx, data.site_id)
+
+
 class Commitment(HamkariAggregate):
     """A commitment owned by `owner_partner_id`; `status` is open, fulfilled or withdrawn."""
 
@@ -67,16 +84,7 @@ class Commitment(HamkariAggregate):
 
     @classmethod
     def make(cls, data: events.CommitmentMade, ctx: Context) -> Commitment:
-        if data.description_fa is None and data.description_en is None:
-            raise CommitmentDescriptionMissing("give description_fa, description_en, or both")
-        registered_partner(ctx, data.owner_partner_id)
-        if (
-            data.meeting_id is not None
-            and ctx.aggregate(meeting_stream(data.meeting_id), Meeting) is None
-        ):
-            raise UnknownMeeting(f"meeting {data.meeting_id} was never held")
-        if data.site_id is not None:
-            registered_site(ctx, data.site_id)
+        check_make(data, ctx)
         return cls(id=commitment_stream(data.commitment_id), data=data)
 
     @staticmethod

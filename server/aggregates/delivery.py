@@ -114,6 +114,21 @@ def check_pledge(ctx: Context, pledge_id: str, partner_id: str, sector: str) -> 
         raise PledgeDoesNotCoverSector(f"pledge {pledge_id} does not cover {sector}")
 
 
+#: The fields of a new delivery that its rules read (server/aggregates/lean.py).
+RECORD_READS = ("partner_id", "site_id", "sector", "period_start", "period_end", "pledge_id")
+
+
+def check_record(data: events.ServiceDelivered, ctx: Context) -> None:
+    """The rules of a new delivery: an active partner, a past period at a site open
+    then, no locked month, and a pledge (if named) that funds it."""
+    active_partner(ctx, data.partner_id)
+    check_period(ctx, data.period_start, data.period_end)
+    check_site_open(ctx, data.site_id, data.period_end)
+    check_unlocked(ctx, data.period_start, data.period_end)
+    if data.pledge_id is not None:
+        check_pledge(ctx, id_text(data.pledge_id), data.partner_id, data.sector)
+
+
 class Delivery(HamkariAggregate):
     """The current values of a delivery (corrections applied) and whether it stands.
 
@@ -139,12 +154,7 @@ class Delivery(HamkariAggregate):
 
     @classmethod
     def record(cls, data: events.ServiceDelivered, ctx: Context) -> Delivery:
-        active_partner(ctx, data.partner_id)
-        check_period(ctx, data.period_start, data.period_end)
-        check_site_open(ctx, data.site_id, data.period_end)
-        check_unlocked(ctx, data.period_start, data.period_end)
-        if data.pledge_id is not None:
-            check_pledge(ctx, id_text(data.pledge_id), data.partner_id, data.sector)
+        check_record(data, ctx)
         return cls(id=delivery_stream(data.delivery_id), data=data)
 
     @staticmethod

@@ -84,6 +84,21 @@ def pledge_stream(pledge_id: object) -> str:
     return f"pledge-{id_text(pledge_id)}"
 
 
+#: The fields of a new pledge that its rules read (server/aggregates/lean.py).
+MAKE_READS = ("amount", "period_start", "period_end", "partner_id", "site_id")
+
+
+def check_make(data: events.PledgeMade, ctx: Context) -> None:
+    """The rules of a new pledge: a positive amount over an ordered period, by a
+    registered partner, at a registered site if it names one."""
+    if money_value(data.amount) <= 0:
+        raise PledgeAmountNotPositive(f"a pledge must be above zero, not {data.amount}")
+    check_period_order(data.period_start, data.period_end)
+    registered_partner(ctx, data.partner_id)
+    if data.site_id is not None:
+        registered_site(ctx, data.site_id)
+
+
 class Pledge(HamkariAggregate):
     """Funding promised by `partner_id` (the pledger), in one currency.
 
@@ -109,12 +124,7 @@ class Pledge(HamkariAggregate):
 
     @classmethod
     def make(cls, data: events.PledgeMade, ctx: Context) -> Pledge:
-        if money_value(data.amount) <= 0:
-            raise PledgeAmountNotPositive(f"a pledge must be above zero, not {data.amount}")
-        check_period_order(data.period_start, data.period_end)
-        registered_partner(ctx, data.partner_id)
-        if data.site_id is not None:
-            registered_site(ctx, data.site_id)
+        check_make(data, ctx)
         return cls(id=pledge_stream(data.pledge_id), data=data)
 
     @staticmethod
