@@ -73,16 +73,17 @@ class Decision:
     versions_before: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
 class _Started:
     """A stream's first event decided in this batch, as replay reads a stored one."""
 
-    type: str
-    schema_version: int
-    stream: str
-    data: bytes
-    recorded_at: datetime.datetime
-    version: int = 1
+    version = 1
+
+    def __init__(self, event: NewEvent, recorded_at: datetime.datetime) -> None:
+        self.type = event.type
+        self.schema_version = event.schema_version
+        self.stream = event.stream
+        self.data = event.data
+        self.recorded_at = recorded_at
 
 
 class _EveryStream:
@@ -98,7 +99,7 @@ class _Working:
     event of a stream this batch started (its aggregate built on first use)."""
 
     def __init__(self) -> None:
-        self.states: dict[str, HamkariAggregate | _Started | None] = {}
+        self.states: dict[str, HamkariAggregate | NewEvent | None] = {}
         # the aggregates this decision may change: its own copies
         self.private: set[str] = set()
 
@@ -107,12 +108,14 @@ class _Working:
 
     def version(self, stream: str) -> int:
         state = self.states[stream]
-        return 0 if state is None else state.version
+        if state is None:
+            return 0
+        return 1 if isinstance(state, NewEvent) else state.version
 
     def aggregate(self, stream: str) -> HamkariAggregate | None:
         state = self.states[stream]
-        if isinstance(state, _Started):
-            built = replay([state])
+        if isinstance(state, NewEvent):
+            built = replay([_Started(state, datetime.datetime.now(datetime.UTC))])
             self.states[stream] = built
             self.private.add(stream)
             return built
@@ -169,18 +172,28 @@ async def decide_batch(
     # every stream the batch writes, then every stream those read, in two round trips
     # (the loop below still loads what an earlier event of the batch made relevant)
     await prefetch(streams[i] for i in todo)
-    # the streams each event's rules read, as its stream stands before the batch
-    reads = {
-        i: related_streams(types[i], envelopes[i].data, working.aggregate(streams[i])) for i in todo
-    }
-    await prefetch(related for names in reads.values() for related in names)
-    evidence = {i: evidence_ids(types[i], envelopes[i].data) for i in todo}
+    # the streams each event's rules read, as its stream stands before the batch; for a
+    # first event, what its rules read of its data as well (equal for equal data)
+    reads: dict[int, list[str]] = {}
+    first_inputs: dict[int, tuple[object, ...]] = {}
+    reads_of_inputs: dict[tuple[object, ...], list[str]] = {}
+    for i in todo:
+        type_name, data = types[i], envelopes[i].data
+        if type_name in CREATIONS:
+            inputs = first_inputs[i] = (type_name, *rule_inputs(type_name, data))
+            if inputs not in reads_of_inputs:
+                reads_of_inputs[inputs] = related_streams(type_name, data, None)
+            reads[i] = reads_of_inputs[inputs]
+        else:
+            reads[i] = related_streams(type_name, data, working.aggregate(streams[i]))
+    await prefetch(related for names in reads_of_inputs.values() for related in names)
+    await prefetch(related for i in todo if i not in first_inputs for related in reads[i])
+    evidence = {i: ids for i in todo if (ids := evidence_ids(types[i], envelopes[i].data))}
     wanted = {e for ids in evidence.values() for e in ids} - {batch.ids[i] for i in todo}
     known = {e.id for e in await store.get(list(wanted))} if wanted else set()
     # each distinct first-event decision once: (type, what its rules read, the versions
     # of the streams they read) -> the rule it broke, or None
     first_decisions: dict[tuple[object, ...], RuleBroken | None] = {}
-    now = datetime.datetime.now(datetime.UTC)
     # the streams an earlier event of the batch wrote
     moved: set[str] = set()
 
@@ -189,7 +202,7 @@ async def decide_batch(
             today=today,
             related={name: working.aggregate(name) for name in reads[index]},
             # only evidence is looked up there: no copy for the events without
-            known_event_ids=frozenset(known) if evidence[index] else frozenset(),
+            known_event_ids=frozenset(known) if index in evidence else frozenset(),
         )
 
     for step, index in enumerate(todo, start=1):
@@ -210,11 +223,7 @@ async def decide_batch(
                 if version:  # as on the aggregate path: whose stream, then that it exists
                     check_owns(principal, type_name, working.aggregate(stream))
                     raise already_exists(type_name, envelope.data)
-                key = (
-                    type_name,
-                    rule_inputs(type_name, envelope.data),
-                    tuple(working.version(name) for name in reads[index]),
-                )
+                key = (first_inputs[index], *[working.version(name) for name in reads[index]])
                 if key not in first_decisions:
                     try:
                         check_first(type_name, envelope.data, context(index))
@@ -238,30 +247,32 @@ async def decide_batch(
             continue
         if creation is not None:
             # the bytes stored, hashed and answered: encoded once, from the decoded Struct
-            data = canonical_json(envelope.data)
+            encoded = canonical_json(envelope.data)
             schema_version = creation.schema_version
-            working.states[stream] = _Started(type_name, schema_version, stream, data, now)
-            decision.started.append(stream)
         else:
             [event] = aggregate.collect_events()
-            contract_type, schema_version, data = to_contract(event)
+            contract_type, schema_version, encoded = to_contract(event)
             assert contract_type == type_name
+        new_event = NewEvent(
+            id=batch.ids[index],
+            type=type_name,
+            stream=stream,
+            data=encoded,
+            schema_version=schema_version,
+            expected_version=version,
+            metadata=batch.metadata,
+        )
+        decision.events.append(new_event)
+        if creation is not None:
+            working.states[stream] = new_event
+            decision.started.append(stream)
+        else:
             working.states[stream] = aggregate
             working.private.add(stream)
             decision.aggregates[stream] = aggregate
-        decision.events.append(
-            NewEvent(
-                id=batch.ids[index],
-                type=type_name,
-                stream=stream,
-                data=data,
-                schema_version=schema_version,
-                expected_version=version,
-                metadata=batch.metadata,
-            )
-        )
         moved.add(stream)
-        known.add(batch.ids[index])
+        if evidence:
+            known.add(batch.ids[index])
     written = {event.stream for event in decision.events}
     before = decision.versions_before
     decision.unchanged = {s: before[s] for s in working.states if s not in written}
