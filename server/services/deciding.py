@@ -100,17 +100,20 @@ class _Working:
 
     def __init__(self) -> None:
         self.states: dict[str, HamkariAggregate | NewEvent | None] = {}
+        # each stream's version as the decision stands (0: no such stream)
+        self.versions: dict[str, int] = {}
         # the aggregates this decision may change: its own copies
         self.private: set[str] = set()
 
     def __contains__(self, stream: str) -> bool:
         return stream in self.states
 
-    def version(self, stream: str) -> int:
-        state = self.states[stream]
+    def set(self, stream: str, state: HamkariAggregate | NewEvent | None) -> None:
+        self.states[stream] = state
         if state is None:
-            return 0
-        return 1 if isinstance(state, NewEvent) else state.version
+            self.versions[stream] = 0
+        else:
+            self.versions[stream] = 1 if isinstance(state, NewEvent) else state.version
 
     def aggregate(self, stream: str) -> HamkariAggregate | None:
         state = self.states[stream]
@@ -149,7 +152,8 @@ async def decide_batch(
     (a dry run wants every broken rule, not the first)."""
     decision = Decision()
     working = _Working()
-    working.states.update(dict.fromkeys(presumed_new))
+    for stream in presumed_new:
+        working.set(stream, None)
     decision.versions_before.update(dict.fromkeys(presumed_new, 0))
 
     envelopes, types, streams = batch.envelopes, batch.types, batch.streams
@@ -162,7 +166,7 @@ async def decide_batch(
                 wanted, fresh=EVERY_STREAM if from_store else asserted
             )
             for stream, aggregate in loaded.items():
-                working.states[stream] = aggregate
+                working.set(stream, aggregate)
                 decision.versions_before[stream] = aggregate.version if aggregate else 0
 
     if principal.role is Role.PARTNER:
@@ -196,6 +200,7 @@ async def decide_batch(
     first_decisions: dict[tuple[object, ...], RuleBroken | None] = {}
     # the streams an earlier event of the batch wrote
     moved: set[str] = set()
+    versions = working.versions
 
     def context(index: int) -> Context:
         return Context(
@@ -214,7 +219,7 @@ async def decide_batch(
         stream = streams[index]
         if stream not in working:
             await prefetch([stream])
-        version = working.version(stream)
+        version = versions[stream]
         if envelope.expected_version is not None and envelope.expected_version != version:
             raise VersionConflict(stream, envelope.expected_version, version)
         creation = CREATIONS.get(type_name)
@@ -223,7 +228,7 @@ async def decide_batch(
                 if version:  # as on the aggregate path: whose stream, then that it exists
                     check_owns(principal, type_name, working.aggregate(stream))
                     raise already_exists(type_name, envelope.data)
-                key = (first_inputs[index], *[working.version(name) for name in reads[index]])
+                key = (first_inputs[index], *[versions[name] for name in reads[index]])
                 if key not in first_decisions:
                     try:
                         check_first(type_name, envelope.data, context(index))
@@ -264,10 +269,10 @@ async def decide_batch(
         )
         decision.events.append(new_event)
         if creation is not None:
-            working.states[stream] = new_event
+            working.set(stream, new_event)
             decision.started.append(stream)
         else:
-            working.states[stream] = aggregate
+            working.set(stream, aggregate)
             working.private.add(stream)
             decision.aggregates[stream] = aggregate
         moved.add(stream)
