@@ -104,11 +104,13 @@ class _Plan:
     head: int
     recorded_at: datetime
     versions: dict[str, int]
-    existing: dict[UUID, StoredEvent]
+    # ids already in the log, and the events planned so far, by `UUID.int`: a UUID's
+    # own hash is Python code, an int's is not, and every event is looked up thrice
+    existing: dict[int, StoredEvent]
     active_tokens: frozenset[bytes] = frozenset()
     hash_leaves: bool = True
     rows: list[tuple[object, ...]] = field(default_factory=list)
-    planned: dict[UUID, tuple[NewEvent, Recorded]] = field(default_factory=dict)
+    planned: dict[int, tuple[NewEvent, Recorded]] = field(default_factory=dict)
     outcomes: list[tuple[_Request, list[Recorded] | BaseException]] = field(default_factory=list)
 
 
@@ -230,7 +232,9 @@ class Appender:
         A busy worker's event loop makes every round trip wait its turn, and the log's
         lock is held across them, so their count is what other writers of the log wait
         for (docs/event-store.md, "Group commit")."""
-        ids = list({event.id for request in group for event in request.events})
+        # an id twice in the group is rare and harmless in `= any(...)`: no set of UUIDs
+        # (their hash is Python code)
+        ids = [event.id for request in group for event in request.events]
         streams = list(
             {event.stream for request in group for event in request.events}
             | {stream for request in group for stream in request.unchanged}
@@ -256,10 +260,10 @@ class Appender:
     ) -> _Plan:
         state = await conn.fetchrow(READ_UNDER_LOCK, tokens, ids, streams)
         assert state is not None
-        existing: dict[UUID, StoredEvent] = {}
+        existing: dict[int, StoredEvent] = {}
         if state["existing"]:  # retried ids: rare, so their rows take a trip of their own
             existing = {
-                row["event_id"]: stored_event(row)
+                row["event_id"].int: stored_event(row)
                 for row in await conn.fetch(
                     f"SELECT {STORED_COLUMNS} FROM events WHERE event_id = any($1::uuid[])",
                     state["existing"],
@@ -332,7 +336,7 @@ def _plan_request(plan: _Plan, request: _Request) -> None:
 
     On success its rows join the plan; on failure the plan is left as it was."""
     versions: dict[str, int] = {}
-    planned: dict[UUID, tuple[NewEvent, Recorded]] = {}
+    planned: dict[int, tuple[NewEvent, Recorded]] = {}
     rows: list[tuple[object, ...]] = []
     receipts: list[Recorded] = []
     position = plan.head
@@ -344,12 +348,14 @@ def _plan_request(plan: _Plan, request: _Request) -> None:
             if current != expected:
                 raise VersionConflict(stream, expected, current)
         for event in request.events:
-            replay = _replayed(plan, planned, event)
-            if replay is not None and not request.replays:
-                raise AlreadyStored(event.id)
-            if replay is not None:
-                receipts.append(replay)
-                continue
+            key = event.id.int
+            if key in planned or key in plan.planned or key in plan.existing:
+                replay = _replayed(plan, planned, event)
+                if replay is not None and not request.replays:
+                    raise AlreadyStored(event.id)
+                if replay is not None:
+                    receipts.append(replay)
+                    continue
             current = versions.get(event.stream, plan.versions.get(event.stream, 0))
             if event.expected_version is not None and event.expected_version != current:
                 raise VersionConflict(event.stream, event.expected_version, current)
@@ -392,7 +398,7 @@ def _plan_request(plan: _Plan, request: _Request) -> None:
                 recorded_at=plan.recorded_at,
                 hash=digest,
             )
-            planned[event.id] = (event, receipt)
+            planned[key] = (event, receipt)
             receipts.append(receipt)
     except (VersionConflict, EventIdReused, AlreadyStored, TokenRevoked) as exc:
         plan.outcomes.append((request, exc))
@@ -405,11 +411,11 @@ def _plan_request(plan: _Plan, request: _Request) -> None:
 
 
 def _replayed(
-    plan: _Plan, planned: dict[UUID, tuple[NewEvent, Recorded]], event: NewEvent
+    plan: _Plan, planned: dict[int, tuple[NewEvent, Recorded]], event: NewEvent
 ) -> Recorded | None:
     """The original receipt when this event's id is already taken by the same content,
     posted by the same party; EventIdReused when by other content or another party."""
-    earlier = planned.get(event.id) or plan.planned.get(event.id)
+    earlier = planned.get(event.id.int) or plan.planned.get(event.id.int)
     if earlier is not None:
         original, receipt = earlier
         if original.metadata.same_party(event.metadata) and _same_content(
@@ -417,7 +423,7 @@ def _replayed(
         ):
             return msgspec.structs.replace(receipt, replayed=True)
         raise EventIdReused(event.id)
-    stored = plan.existing.get(event.id)
+    stored = plan.existing.get(event.id.int)
     if stored is None:
         return None
     if not stored.decode().metadata.same_party(event.metadata):
