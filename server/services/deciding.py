@@ -169,13 +169,13 @@ async def decide_batch(
                 working.set(stream, aggregate)
                 decision.versions_before[stream] = aggregate.version if aggregate else 0
 
-    if principal.role is Role.PARTNER:
-        own = f"partner-{principal.partner_id}"
-        await prefetch([own])
+    # every stream the batch writes (and the posting partner's), then every stream
+    # those read, in two round trips (the loop below still loads what an earlier event
+    # of the batch made relevant)
+    own = f"partner-{principal.partner_id}" if principal.role is Role.PARTNER else None
+    await prefetch([own, *[streams[i] for i in todo]] if own else [streams[i] for i in todo])
+    if own is not None:
         check_partner_may_post(working.aggregate(own))  # type: ignore[arg-type]
-    # every stream the batch writes, then every stream those read, in two round trips
-    # (the loop below still loads what an earlier event of the batch made relevant)
-    await prefetch(streams[i] for i in todo)
     # the streams each event's rules read, as its stream stands before the batch; for a
     # first event, what its rules read of its data as well (equal for equal data)
     reads: dict[int, list[str]] = {}
@@ -190,8 +190,10 @@ async def decide_batch(
             reads[i] = reads_of_inputs[inputs]
         else:
             reads[i] = related_streams(type_name, data, working.aggregate(streams[i]))
-    await prefetch(related for names in reads_of_inputs.values() for related in names)
-    await prefetch(related for i in todo if i not in first_inputs for related in reads[i])
+    await prefetch(
+        [related for names in reads_of_inputs.values() for related in names]
+        + [related for i in todo if i not in first_inputs for related in reads[i]]
+    )
     evidence = {i: ids for i in todo if (ids := evidence_ids(types[i], envelopes[i].data))}
     wanted = {e for ids in evidence.values() for e in ids} - {batch.ids[i] for i in todo}
     known = {e.id for e in await store.get(list(wanted))} if wanted else set()
