@@ -13,6 +13,7 @@ import datetime
 import types
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -202,32 +203,13 @@ def _check_reads(world: World, type_name: str, raw: dict[str, Any]) -> None:
 PROPERTY = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.parametrize("type_name", sorted(EVENTS))
 @PROPERTY
-@given(worlds(), deliveries())
-def test_deliveries_are_decided_alike(world: World, raw: dict[str, Any]) -> None:
-    _decide_both(world, "ServiceDelivered", raw)
-    _check_reads(world, "ServiceDelivered", raw)
-
-
-@PROPERTY
-@given(worlds(), pledges())
-def test_pledges_are_decided_alike(world: World, raw: dict[str, Any]) -> None:
-    _decide_both(world, "PledgeMade", raw)
-    _check_reads(world, "PledgeMade", raw)
-
-
-@PROPERTY
-@given(worlds(), challenges())
-def test_challenges_are_decided_alike(world: World, raw: dict[str, Any]) -> None:
-    _decide_both(world, "ChallengeReported", raw)
-    _check_reads(world, "ChallengeReported", raw)
-
-
-@PROPERTY
-@given(worlds(), commitments())
-def test_commitments_are_decided_alike(world: World, raw: dict[str, Any]) -> None:
-    _decide_both(world, "CommitmentMade", raw)
-    _check_reads(world, "CommitmentMade", raw)
+@given(data=st.data())
+def test_first_events_are_decided_alike(type_name: str, data: st.DataObject) -> None:
+    world, raw = data.draw(worlds()), data.draw(EVENTS[type_name])
+    _decide_both(world, type_name, raw)
+    _check_reads(world, type_name, raw)
 
 
 def test_the_generated_cases_reach_both_outcomes_of_every_type() -> None:
