@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import datetime
 
-from bench import audit, eventstore, http, imports, projections, replication, workers
+from bench import audit, eventstore, http, imports, mixed, projections, replication, workers
 from bench.harness import Cluster, machine
 
 SECTIONS = {
@@ -17,6 +17,7 @@ SECTIONS = {
     "audit": audit,
     "imports": imports,
     "replication": replication,
+    "mixed": mixed,
 }
 
 

@@ -93,17 +93,18 @@ def _runs(values: list[float]) -> str:
     return ", ".join(f"{v:,.0f}" for v in values)
 
 
-async def build_log(dsn: str, total: int) -> Figure:
+async def build_log(dsn: str, total: int, world: int | None = None) -> Figure:
     """`total` events of the plausible generated log (bench/generated_log.py: what a
     report folds, so an attested report can be recomputed from its export) through the
     real appender: 4 callers, batches of 5,000, made ahead of the clock a chunk at a time
-    (the bench times the store, not the generator)."""
+    (the bench times the store, not the generator). With `world`: the first `total`
+    events of the log of `world` events (its first months, at its density)."""
     pool = await create_pool(dsn, settings_for(dsn), min_size=2, max_size=6)
     appender = Appender(pool)
     store = EventStore(pool, appender)
     batch, callers, chunk = 5000, 4, 200_000
     seconds = 0.0
-    generated = World(total).new_events()
+    generated = World(world or total).new_events()
     try:
         for start in range(0, total, chunk):
             size = min(chunk, total - start)

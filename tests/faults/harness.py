@@ -10,6 +10,7 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,8 @@ def _writes(partner: str, rng: random.Random) -> list[dict[str, Any]]:
 
 class Load:
     """Twenty clients (fourteen writers, six readers) until `stop()`; each writer retries
-    its request, same ids, through 503s and refused connections until it gets an answer."""
+    its request, same ids, through 503s and refused connections until it gets an answer.
+    The readers read `reads` (the reports, by default) and a page of the log, in turn."""
 
     def __init__(
         self,
@@ -140,11 +142,13 @@ class Load:
         readers: int = 6,
         pause: float = 0.0,
         give_up_after: float = 60.0,
+        reads: Sequence[str] = REPORTS,
     ) -> None:
         self.url = url
         self.tokens = tokens
         self.writers = writers
         self.readers = readers
+        self.reads = reads
         self.pause = pause
         self.give_up_after = give_up_after
         self.tally = Tally()
@@ -220,7 +224,7 @@ class Load:
 
     async def _reader(self, n: int) -> None:
         token = self.tokens["coordinator" if n % 2 else "auditor"]
-        paths = [*REPORTS, "/v1/events?after=0&limit=50"]
+        paths = [*self.reads, "/v1/events?after=0&limit=50"]
         async with httpx.AsyncClient(
             base_url=self.url, headers=bearer(token), timeout=15
         ) as client:
