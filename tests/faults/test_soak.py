@@ -129,7 +129,8 @@ async def test_memory_and_latency_stay_flat_under_steady_load(
 
     first, last = windows(SECONDS)
     report += f"; seconds {first[0]:.0f}-{first[1]:.0f} -> {last[0]:.0f}-{last[1]:.0f}"
-    trend = {}
+    trend, series = {}, ""
+    width = first[1] - first[0]
     for method in ("GET", "POST"):
         samples = [(when, took) for when, m, took in tally.latencies if m == method]
         (p50_a, p95_a, n_a), (p50_b, p95_b, n_b) = p95_of(samples, *first), p95_of(samples, *last)
@@ -139,6 +140,11 @@ async def test_memory_and_latency_stay_flat_under_steady_load(
             f"; {method} p50 {p50_a * 1000:.1f} -> {p50_b * 1000:.1f} ms,"
             f" p95 {p95_a * 1000:.1f} -> {p95_b * 1000:.1f} ms"
         )
-    print(report)
+        # every window after warm-up, so that a burst can be told from a trend
+        steps = [first[0] + i * width for i in range(round((SECONDS - first[0]) / width))]
+        series += f"\n  {method} p95 every {width:.0f} s, ms:" + "".join(
+            f" {p95_of(samples, lo, lo + width)[1] * 1000:.1f}" for lo in steps
+        )
+    print(report + series)
     for method, (before, after) in trend.items():
         assert after <= DRIFT * before, f"{method} latency creeps up: " + report
