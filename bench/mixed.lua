@@ -13,10 +13,9 @@ local pause = tonumber(os.getenv("HAMKARI_PAUSE_MS") or "0")
 local run = os.getenv("HAMKARI_RUN") or "00000000"
 local threads = 0
 
-local EVENT = '{"id":"%s","type":"ServiceDelivered","data":{"delivery_id":"%s",'
-  .. '"partner_id":"nrc","site_id":"gol-tappeh","sector":"education",'
-  .. '"activity":"Literacy classes","period_start":"2025-03-01","period_end":"2025-03-31",'
-  .. '"beneficiaries":{"women":12,"men":9,"girls":20,"boys":18},"free_of_charge":true}}'
+-- the event template, beside this script
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local deliveries = dofile(here .. "deliveries.lua")
 
 function setup(thread)
   threads = threads + 1
@@ -35,10 +34,6 @@ function init(args)
   counter = 0
 end
 
-local function uuid(kind, n)
-  return string.format("%s-%04x-4%03x-8000-%012x", run, tid, kind, n)
-end
-
 function delay()
   return pause
 end
@@ -46,7 +41,7 @@ end
 function request()
   counter = counter + 1
   if mode == "post" then
-    local body = string.format(EVENT, uuid(1, counter), uuid(2, counter))
+    local body = deliveries.event(run, tid, counter)
     return wrk.format("POST", "/v1/events", nil, body)
   end
   return wrk.format("GET", paths[(counter - 1) % #paths + 1])

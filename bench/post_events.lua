@@ -8,10 +8,9 @@ local batch = tonumber(os.getenv("HAMKARI_BATCH") or "1")
 local run = os.getenv("HAMKARI_RUN") or "00000000"
 local threads = 0
 
-local EVENT = '{"id":"%s","type":"ServiceDelivered","data":{"delivery_id":"%s",'
-  .. '"partner_id":"nrc","site_id":"gol-tappeh","sector":"education",'
-  .. '"activity":"Literacy classes","period_start":"2025-03-01","period_end":"2025-03-31",'
-  .. '"beneficiaries":{"women":12,"men":9,"girls":20,"boys":18},"free_of_charge":true}}'
+-- the event template, beside this script
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local deliveries = dofile(here .. "deliveries.lua")
 
 function setup(thread)
   threads = threads + 1
@@ -24,15 +23,11 @@ function init(args)
   counter = 0
 end
 
-local function uuid(kind, n)
-  return string.format("%s-%04x-4%03x-8000-%012x", run, tid, kind, n)
-end
-
 function request()
   local parts = {}
   for i = 1, batch do
     counter = counter + 1
-    parts[i] = string.format(EVENT, uuid(1, counter), uuid(2, counter))
+    parts[i] = deliveries.event(run, tid, counter)
   end
   local body
   if batch == 1 then body = parts[1] else body = "[" .. table.concat(parts, ",") .. "]" end

@@ -74,12 +74,6 @@ CREATIONS: dict[str, Creation] = {
 }
 
 
-def decided_lean(type_name: str) -> bool:
-    """Whether an event of this type that starts its stream is decided without the
-    aggregate."""
-    return type_name in CREATIONS
-
-
 def check_first(type_name: str, data: EventData, ctx: Context) -> None:
     """Decide the first event of a new stream: return if it keeps every rule, or raise
     the RuleBroken that `registry.decide` would raise for the same event and context.
